@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# Idempotent Debian package installation; sourced after tools/lib/common.sh.
+# shellcheck shell=bash
+
+# apt must never prompt: CI has no stdin and no terminal.
+export DEBIAN_FRONTEND=noninteractive
+
+# Wait for a concurrent apt/dpkg run (another engineer, unattended-upgrades) instead of failing.
+APT_OPTS=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=900)
+
+apt_is_installed() {
+	[[ $(dpkg-query -W -f='${db:Status-Status}' -- "$1" 2>/dev/null) == installed ]]
+}
+
+apt_has_candidate() {
+	local candidate
+	candidate=$(apt-cache policy -- "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	[[ -n $candidate && $candidate != "(none)" ]]
+}
+
+# Install the packages that are not installed yet; silent when there is nothing to do.
+apt_ensure() {
+	local pkg missing=() unknown=0
+	for pkg in "$@"; do
+		apt_is_installed "$pkg" || missing+=("$pkg")
+	done
+	((${#missing[@]})) || return 0
+	in_vm && die "missing packages inside the VM (install them on the host): ${missing[*]}"
+	((EUID == 0)) || die "need root to install: ${missing[*]}"
+
+	# Refresh the package lists only when they don't know a package (fresh machine, new ABI).
+	for pkg in "${missing[@]}"; do
+		apt_has_candidate "$pkg" || unknown=1
+	done
+	if ((unknown)); then
+		note "updating package lists"
+		apt-get -qq update </dev/null >&2
+	fi
+
+	note "installing: ${missing[*]}"
+	if ! apt-get install "${APT_OPTS[@]}" -- "${missing[@]}" </dev/null >&2; then
+		# An interrupted earlier install leaves packages half configured and apt refusing.
+		note "apt-get failed; finishing interrupted installs and retrying"
+		dpkg --configure -a </dev/null >&2 || true
+		apt-get install "${APT_OPTS[@]}" -- "${missing[@]}" </dev/null >&2
+	fi
+}

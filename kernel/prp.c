@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* prp.c - walk and validate guest NVMe PRP lists and SGLs into DMA extents */
+/* Walk and validate guest NVMe PRP lists and SGLs into DMA extents */
 
 /*
  * Everything the guest controls here is hostile: list and segment pointers,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kernel/prp.h - PRP and SGL walking for NVMe data pointers; no kernel calls so it is unit-testable */
+/* PRP and SGL walking for NVMe data pointers; no kernel calls so it is unit-testable */
 #ifndef VNVME_PRP_H
 #define VNVME_PRP_H
 /*

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dma.c - guest memory: pinned and mapped queue rings, and the bounce
+ * buffers that carry command data between the guest and the block layer.
+ *
+ * The guest is reached only through vfio_pin_pages() and vfio_dma_rw(), so
+ * an address outside what the VFIO user mapped fails cleanly and becomes an
+ * NVMe Data Transfer Error instead of touching anyone else's memory.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+
+#include "vnvme.h"
+
+/* Enough list entries to describe the largest transfer (MDTS 10 = 4 MiB). */
+#define VNVME_MAX_LIST_READS	1024
+
+int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
+		   size_t len)
+{
+	unsigned int nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct page **pages;
+	int ret;
+
+	if (!PAGE_ALIGNED(iova) || nr == 0 || nr > VFIO_PIN_PAGES_MAX_ENTRIES)
+		return -EINVAL;
+	if (atomic_add_return(nr, &ctrl->pinned_pages) > vnvme_max_pinned_pages) {
+		ret = -ENOSPC;
+		goto err_account;
+	}
+	pages = kcalloc(nr, sizeof(*pages), GFP_KERNEL);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto err_account;
+	}
+	ret = vfio_pin_pages(&ctrl->vdev, iova, nr, IOMMU_READ | IOMMU_WRITE,
+			     pages);
+	if (ret != nr) {
+		if (ret > 0)
+			vfio_unpin_pages(&ctrl->vdev, iova, ret);
+		ret = ret < 0 ? ret : -EFAULT;
+		goto err_free;
+	}
+	ring->vaddr = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
+	if (!ring->vaddr) {
+		vfio_unpin_pages(&ctrl->vdev, iova, nr);
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ring->pages = pages;
+	ring->nr_pages = nr;
+	ring->iova = iova;
+	return 0;
+
+err_free:
+	kfree(pages);
+err_account:
+	atomic_sub(nr, &ctrl->pinned_pages);
+	return ret;
+}
+
+void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+{
+	if (!ring->nr_pages)
+		return;
+	vunmap(ring->vaddr);
+	vfio_unpin_pages(&ctrl->vdev, ring->iova, ring->nr_pages);
+	atomic_sub(ring->nr_pages, &ctrl->pinned_pages);
+	kfree(ring->pages);
+	memset(ring, 0, sizeof(*ring));
+}
+
+static int vnvme_guest_read(void *opaque, u64 addr, void *buf, u32 len)
+{
+	struct vnvme_ctrl *ctrl = opaque;
+
+	return vfio_dma_rw(&ctrl->vdev, addr, buf, len, false);
+}
+
+bool vnvme_bounce_available(struct vnvme_ctrl *ctrl)
+{
+	unsigned int largest = 1U << ctrl->mdts;
+
+	return atomic_read(&ctrl->bounce_pages) + largest <= vnvme_max_bounce_pages;
+}
+
+/*
+ * Resolves the command's data pointer (PRP or SGL) for a transfer of len
+ * bytes and allocates a bounce buffer for it.  Returns an NVMe status.
+ */
+u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
+{
+	struct vnvme_ctrl *ctrl = req->sq->ctrl;
+	u8 psdt = VNVME_SQE_PSDT(req->cmd.flags);
+	struct vnvme_dptr_walk walk = {
+		.read = vnvme_guest_read,
+		.opaque = ctrl,
+		.max_list_reads = VNVME_MAX_LIST_READS,
+	};
+	unsigned int i;
+	u16 status;
+
+	if (len == 0)
+		return VNVME_SC_SUCCESS;
+	/* SGLs are for I/O commands only on a PCIe controller. */
+	if (psdt == 3 || (psdt && req->sq->qid == 0))
+		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
+
+	walk.max_segs = len / VNVME_PAGE_SIZE + 2;
+	walk.segs = kcalloc(walk.max_segs, sizeof(*walk.segs), GFP_KERNEL);
+	if (!walk.segs)
+		return VNVME_SC_INTERNAL;
+	req->segs = walk.segs;
+
+	if (psdt)
+		status = vnvme_sgl_walk(&walk, req->cmd.dptr.sgl, len,
+					!to_guest);
+	else
+		status = vnvme_prp_walk(&walk, le64_to_cpu(req->cmd.dptr.prp1),
+					le64_to_cpu(req->cmd.dptr.prp2), len);
+	if (status)
+		return status | VNVME_SC_DNR;
+	req->nr_segs = walk.nr_segs;
+
+	req->nr_pages = DIV_ROUND_UP(len, PAGE_SIZE);
+	req->pages = kcalloc(req->nr_pages, sizeof(*req->pages), GFP_KERNEL);
+	if (!req->pages) {
+		req->nr_pages = 0;
+		return VNVME_SC_INTERNAL;
+	}
+	atomic_add(req->nr_pages, &ctrl->bounce_pages);
+	for (i = 0; i < req->nr_pages; i++) {
+		/* Zeroed: a short device read must never leak host memory. */
+		req->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!req->pages[i])
+			return VNVME_SC_INTERNAL;
+	}
+	req->len = len;
+	req->to_guest = to_guest;
+	return VNVME_SC_SUCCESS;
+}
+
+void vnvme_req_free_data(struct vnvme_req *req)
+{
+	unsigned int i;
+
+	if (req->pages) {
+		for (i = 0; i < req->nr_pages; i++)
+			if (req->pages[i])
+				__free_page(req->pages[i]);
+		atomic_sub(req->nr_pages, &req->sq->ctrl->bounce_pages);
+		kfree(req->pages);
+		req->pages = NULL;
+	}
+	kfree(req->segs);
+	req->segs = NULL;
+}
+
+/* Moves the bounce buffer to (or from) the guest extents, page by page. */
+u16 vnvme_req_copy_data(struct vnvme_req *req, bool to_guest)
+{
+	struct vfio_device *vdev = &req->sq->ctrl->vdev;
+	u32 off = 0;
+	unsigned int s;
+
+	for (s = 0; s < req->nr_segs; s++) {
+		const struct vnvme_dma_seg *seg = &req->segs[s];
+		u64 addr = seg->addr;
+		u32 left = seg->len;
+
+		while (left && off < req->len) {
+			u32 poff = off & ~PAGE_MASK;
+			u32 n = min3(left, (u32)PAGE_SIZE - poff, req->len - off);
+			int ret = 0;
+
+			if (!seg->bit_bucket) {
+				void *p = kmap_local_page(req->pages[off >> PAGE_SHIFT]);
+
+				ret = vfio_dma_rw(vdev, addr, p + poff, n, to_guest);
+				kunmap_local(p);
+			}
+			if (ret)
+				return VNVME_SC_DATA_XFER_ERROR;
+			addr += n;
+			off += n;
+			left -= n;
+		}
+	}
+	return VNVME_SC_SUCCESS;
+}
+
+/* Copies a kernel buffer into the start of the bounce buffer (admin output). */
+void vnvme_req_fill(struct vnvme_req *req, const void *src, size_t len)
+{
+	size_t off = 0;
+
+	len = min_t(size_t, len, req->len);
+	while (off < len) {
+		size_t n = min_t(size_t, PAGE_SIZE, len - off);
+
+		memcpy_to_page(req->pages[off >> PAGE_SHIFT], 0, src + off, n);
+		off += n;
+	}
+}
+
+/* Copies the start of the bounce buffer out (admin input such as DSM ranges). */
+void vnvme_req_extract(struct vnvme_req *req, void *dst, size_t len)
+{
+	size_t off = 0;
+
+	len = min_t(size_t, len, req->len);
+	while (off < len) {
+		size_t n = min_t(size_t, PAGE_SIZE, len - off);
+
+		memcpy_from_page(dst + off, req->pages[off >> PAGE_SHIFT], 0, n);
+		off += n;
+	}
+}

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mdev.c - mdev probe/remove and the vfio_device_ops of an instance: region
+ * and irq info, region read/write dispatch, reset, request and dma_unmap.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+#include <linux/mdev.h>
+
+#include "vnvme.h"
+
+static DEFINE_IDA(vnvme_cntlid_ida);
+
+/* Identity defaults derived from the UUID: unique per instance and stable. */
+static void vnvme_ctrl_init_identity(struct vnvme_ctrl *ctrl)
+{
+	const u8 *u = ctrl->mdev->uuid.b;
+
+	snprintf(ctrl->serial, sizeof(ctrl->serial), "VN%02x%02x%02x%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8]);
+	strscpy(ctrl->model, "vnvme virtual NVMe controller", sizeof(ctrl->model));
+	strscpy(ctrl->firmware, "1.0", sizeof(ctrl->firmware));
+}
+
+static int vnvme_vfio_init(struct vfio_device *vdev)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+	struct mdev_device *mdev = to_mdev_device(vdev->dev);
+	int id;
+
+	id = ida_alloc_range(&vnvme_cntlid_ida, 1, 0xffef, GFP_KERNEL);
+	if (id < 0)
+		return id;
+
+	ctrl->mdev = mdev;
+	ctrl->type = container_of(mdev->type, struct vnvme_type, mtype);
+	ctrl->cntlid = id;
+	ctrl->nr_vectors = ctrl->type->nr_io_queues + 1;
+	ctrl->mdts = 7;
+	mutex_init(&ctrl->open_lock);
+	mutex_init(&ctrl->lock);
+	mutex_init(&ctrl->queue_lock);
+	mutex_init(&ctrl->ns_lock);
+	spin_lock_init(&ctrl->irq_lock);
+	spin_lock_init(&ctrl->aer_lock);
+	spin_lock_init(&ctrl->log_lock);
+	init_waitqueue_head(&ctrl->idle_wait);
+
+	vnvme_ctrl_init_identity(ctrl);
+	vnvme_pci_init_config(ctrl);
+	vnvme_regs_init(ctrl);
+	vnvme_ns_init(ctrl);
+	return 0;
+}
+
+static void vnvme_vfio_release(struct vfio_device *vdev)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+
+	vnvme_ns_release_all(ctrl);
+	ida_free(&vnvme_cntlid_ida, ctrl->cntlid);
+	mutex_destroy(&ctrl->open_lock);
+	mutex_destroy(&ctrl->lock);
+	mutex_destroy(&ctrl->queue_lock);
+	mutex_destroy(&ctrl->ns_lock);
+	vnvme_vfio_release_device(vdev);
+}
+
+static int vnvme_open_device(struct vfio_device *vdev)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+
+	mutex_lock(&ctrl->open_lock);
+	ctrl->opened = true;
+	ctrl->smart.power_cycles++;
+	mutex_unlock(&ctrl->open_lock);
+	return 0;
+}
+
+/* Last close: stop all DMA, unpin everything, drop the eventfds. */
+static void vnvme_close_device(struct vfio_device *vdev)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+
+	vnvme_ctrl_reset(ctrl);
+	vnvme_pci_reset_config(ctrl);
+	vnvme_irq_disable_all(ctrl);
+	mutex_lock(&ctrl->open_lock);
+	ctrl->opened = false;
+	mutex_unlock(&ctrl->open_lock);
+}
+
+static ssize_t vnvme_region_rw(struct vnvme_ctrl *ctrl, char __user *ubuf,
+			       size_t count, loff_t *ppos, bool is_write)
+{
+	unsigned int index = VNVME_REGION_INDEX(*ppos);
+	u64 pos = VNVME_REGION_OFFSET(*ppos);
+	u8 buf[8];
+	int ret;
+
+	if (count == 0 || count > sizeof(buf))
+		return -EINVAL;
+	if (is_write && copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		ret = vnvme_pci_config_rw(ctrl, pos, buf, count, is_write);
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		ret = vnvme_bar0_rw(ctrl, pos, buf, count, is_write);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret)
+		return ret;
+
+	if (!is_write && copy_to_user(ubuf, buf, count))
+		return -EFAULT;
+	*ppos += count;
+	return count;
+}
+
+static ssize_t vnvme_read(struct vfio_device *vdev, char __user *buf,
+			  size_t count, loff_t *ppos)
+{
+	return vnvme_region_rw(vdev_to_ctrl(vdev), buf, count, ppos, false);
+}
+
+static ssize_t vnvme_write(struct vfio_device *vdev, const char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	return vnvme_region_rw(vdev_to_ctrl(vdev), (char __user *)buf, count,
+			       ppos, true);
+}
+
+static int vnvme_get_region_info(struct vfio_region_info *info)
+{
+	if (info->index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+
+	info->offset = (u64)info->index << VNVME_REGION_SHIFT;
+	info->flags = 0;
+	info->size = 0;
+	switch (info->index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info->size = VNVME_CONFIG_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		info->size = VNVME_BAR0_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	}
+	return 0;
+}
+
+static int vnvme_get_irq_info(struct vnvme_ctrl *ctrl,
+			      struct vfio_irq_info *info)
+{
+	if (info->index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+
+	info->flags = 0;
+	info->count = 0;
+	switch (info->index) {
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		info->count = ctrl->nr_vectors;
+		info->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
+		break;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		info->count = 1;
+		info->flags = VFIO_IRQ_INFO_EVENTFD;
+		break;
+	}
+	return 0;
+}
+
+static long vnvme_ioctl(struct vfio_device *vdev, unsigned int cmd,
+			unsigned long arg)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+	void __user *uarg = (void __user *)arg;
+	unsigned long minsz;
+	int ret;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO: {
+		struct vfio_device_info info;
+
+		minsz = offsetofend(struct vfio_device_info, num_irqs);
+		if (copy_from_user(&info, uarg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz)
+			return -EINVAL;
+		info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+		info.num_regions = VFIO_PCI_NUM_REGIONS;
+		info.num_irqs = VFIO_PCI_NUM_IRQS;
+		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	}
+	case VFIO_DEVICE_GET_REGION_INFO: {
+		struct vfio_region_info info;
+
+		minsz = offsetofend(struct vfio_region_info, offset);
+		if (copy_from_user(&info, uarg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz)
+			return -EINVAL;
+		ret = vnvme_get_region_info(&info);
+		if (ret)
+			return ret;
+		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	}
+	case VFIO_DEVICE_GET_IRQ_INFO: {
+		struct vfio_irq_info info;
+
+		minsz = offsetofend(struct vfio_irq_info, count);
+		if (copy_from_user(&info, uarg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz)
+			return -EINVAL;
+		ret = vnvme_get_irq_info(ctrl, &info);
+		if (ret)
+			return ret;
+		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	}
+	case VFIO_DEVICE_SET_IRQS: {
+		struct vfio_irq_set hdr;
+
+		minsz = offsetofend(struct vfio_irq_set, count);
+		if (copy_from_user(&hdr, uarg, minsz))
+			return -EFAULT;
+		return vnvme_irq_set(ctrl, &hdr, uarg + minsz);
+	}
+	case VFIO_DEVICE_RESET:
+		vnvme_ctrl_reset(ctrl);
+		vnvme_pci_reset_config(ctrl);
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+static void vnvme_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+
+	if (count == 0)
+		dev_info(vnvme_dev(ctrl), "asking the user to release the device\n");
+	vnvme_irq_request(ctrl);
+}
+
+/*
+ * The guest memory backing [iova, iova + length) is going away.  Data moves
+ * through bounce buffers, so only queue rings hold pins: if one lies in the
+ * range, the controller cannot go on and becomes fatal, which drops (and
+ * unpins) every queue before we return, as type1 requires.
+ */
+static void vnvme_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+
+	if (!vnvme_queues_overlap(ctrl, iova, length))
+		return;
+	vnvme_ctrl_fatal(ctrl, "guest memory under a queue was unmapped");
+}
+
+static const struct vfio_device_ops vnvme_vfio_ops = {
+	.name		= "vnvme",
+	.init		= vnvme_vfio_init,
+	.release	= vnvme_vfio_release,
+	.open_device	= vnvme_open_device,
+	.close_device	= vnvme_close_device,
+	.read		= vnvme_read,
+	.write		= vnvme_write,
+	.ioctl		= vnvme_ioctl,
+	.request	= vnvme_request,
+	.dma_unmap	= vnvme_dma_unmap,
+	VNVME_VFIO_IOMMUFD_OPS
+};
+
+static int vnvme_probe(struct mdev_device *mdev)
+{
+	struct vnvme_ctrl *ctrl;
+	int ret;
+
+	ctrl = vfio_alloc_device(vnvme_ctrl, vdev, &mdev->dev, &vnvme_vfio_ops);
+	if (IS_ERR(ctrl))
+		return PTR_ERR(ctrl);
+
+	ret = vfio_register_emulated_iommu_dev(&ctrl->vdev);
+	if (ret) {
+		vfio_put_device(&ctrl->vdev);
+		return ret;
+	}
+	dev_set_drvdata(&mdev->dev, ctrl);
+	dev_info(&mdev->dev, "created %s controller, serial %s\n",
+		 ctrl->type->mtype.sysfs_name, ctrl->serial);
+	return 0;
+}
+
+static void vnvme_remove(struct mdev_device *mdev)
+{
+	struct vnvme_ctrl *ctrl = dev_get_drvdata(&mdev->dev);
+
+	/* Blocks until the user closes the device, calling ->request. */
+	vfio_unregister_group_dev(&ctrl->vdev);
+	vfio_put_device(&ctrl->vdev);
+}
+
+static ssize_t vnvme_show_description(struct mdev_type *mtype, char *buf)
+{
+	struct vnvme_type *type = container_of(mtype, struct vnvme_type, mtype);
+
+	return sysfs_emit(buf, "%s\n", type->description);
+}
+
+struct mdev_driver vnvme_mdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.probe = vnvme_probe,
+	.remove = vnvme_remove,
+	.show_description = vnvme_show_description,
+	.driver = {
+		.name = "vnvme",
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+		.dev_groups = vnvme_mdev_groups,
+	},
+};

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * queue.c - submission and completion queue rings, doorbells, the per-queue
+ * workers and queue teardown.
+ *
+ * Every SQ has its own work item on an unbound workqueue, so queues are
+ * served in parallel.  A command is copied out of the guest's ring before it
+ * is looked at (the guest may rewrite the ring at any time), runs, and ends
+ * in vnvme_req_complete(), which may be called from any context: the CQ's
+ * work item then copies read data to the guest and posts the CQE.
+ */
+#include <linux/slab.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+
+#include "vnvme.h"
+
+/* Commands one SQ work item handles before yielding to other queues. */
+#define VNVME_SQ_BUDGET	128
+
+static void vnvme_sq_work(struct work_struct *work);
+static void vnvme_cq_work(struct work_struct *work);
+
+int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
+		    u16 vector, bool irq_enabled)
+{
+	struct vnvme_cq *cq;
+	int ret;
+
+	cq = kzalloc(sizeof(*cq), GFP_KERNEL);
+	if (!cq)
+		return -ENOMEM;
+	cq->ctrl = ctrl;
+	cq->qid = qid;
+	cq->size = size;
+	cq->vector = vector;
+	cq->irq_enabled = irq_enabled;
+	cq->phase = 1;
+	spin_lock_init(&cq->lock);
+	INIT_LIST_HEAD(&cq->overflow);
+	init_llist_head(&cq->done);
+	INIT_WORK(&cq->work, vnvme_cq_work);
+	vnvme_cq_irq_init(cq);
+
+	ret = vnvme_ring_pin(ctrl, &cq->ring, iova,
+			     (size_t)size * sizeof(struct vnvme_cqe));
+	if (ret) {
+		kfree(cq);
+		return ret;
+	}
+
+	mutex_lock(&ctrl->queue_lock);
+	WRITE_ONCE(ctrl->db[2 * qid + 1], 0);
+	rcu_assign_pointer(ctrl->cqs[qid], cq);
+	mutex_unlock(&ctrl->queue_lock);
+	return 0;
+}
+
+int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
+		    u16 cqid)
+{
+	struct vnvme_sq *sq;
+	struct vnvme_cq *cq;
+	int ret;
+
+	sq = kzalloc(sizeof(*sq), GFP_KERNEL);
+	if (!sq)
+		return -ENOMEM;
+	sq->ctrl = ctrl;
+	sq->qid = qid;
+	sq->size = size;
+	atomic_set(&sq->inflight, 0);
+	spin_lock_init(&sq->abort_lock);
+	INIT_WORK(&sq->work, vnvme_sq_work);
+
+	ret = vnvme_ring_pin(ctrl, &sq->ring, iova,
+			     (size_t)size * sizeof(struct vnvme_sqe));
+	if (ret) {
+		kfree(sq);
+		return ret;
+	}
+
+	mutex_lock(&ctrl->queue_lock);
+	cq = rcu_dereference_protected(ctrl->cqs[cqid],
+				       lockdep_is_held(&ctrl->queue_lock));
+	if (!cq) {
+		mutex_unlock(&ctrl->queue_lock);
+		vnvme_ring_unpin(ctrl, &sq->ring);
+		kfree(sq);
+		return -ENOENT;
+	}
+	sq->cq = cq;
+	cq->nr_sqs++;
+	WRITE_ONCE(ctrl->db[2 * qid], 0);
+	rcu_assign_pointer(ctrl->sqs[qid], sq);
+	mutex_unlock(&ctrl->queue_lock);
+	return 0;
+}
+
+/*
+ * Deletes an SQ.  Commands already fetched run to completion and are posted
+ * (or dropped if the CQ stays full); nothing new is fetched.
+ */
+static void vnvme_sq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_sq *sq)
+{
+	lockdep_assert_held(&ctrl->queue_lock);
+
+	RCU_INIT_POINTER(ctrl->sqs[sq->qid], NULL);
+	/* After this no doorbell or kick can find the queue. */
+	synchronize_rcu();
+	WRITE_ONCE(sq->stopping, true);
+	WRITE_ONCE(sq->dropping, true);
+	queue_work(vnvme_wq, &sq->cq->work);
+	wait_event(ctrl->idle_wait, atomic_read(&sq->inflight) == 0);
+	cancel_work_sync(&sq->work);
+	sq->cq->nr_sqs--;
+	vnvme_ring_unpin(ctrl, &sq->ring);
+	kfree(sq);
+}
+
+void vnvme_sq_delete(struct vnvme_ctrl *ctrl, u16 qid)
+{
+	struct vnvme_sq *sq;
+
+	lockdep_assert_held(&ctrl->queue_lock);
+	sq = rcu_dereference_protected(ctrl->sqs[qid],
+				       lockdep_is_held(&ctrl->queue_lock));
+	if (sq)
+		vnvme_sq_destroy(ctrl, sq);
+}
+
+static void vnvme_cq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_cq *cq)
+{
+	struct vnvme_req *req, *tmp;
+
+	lockdep_assert_held(&ctrl->queue_lock);
+
+	RCU_INIT_POINTER(ctrl->cqs[cq->qid], NULL);
+	synchronize_rcu();
+	cancel_work_sync(&cq->work);
+	vnvme_cq_irq_stop(cq);
+	/* No SQ is left, so nothing can still be waiting here; be sure. */
+	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
+		list_del(&req->overflow_node);
+		vnvme_req_free_data(req);
+		kfree(req);
+	}
+	vnvme_ring_unpin(ctrl, &cq->ring);
+	kfree(cq);
+}
+
+void vnvme_cq_delete(struct vnvme_ctrl *ctrl, u16 qid)
+{
+	struct vnvme_cq *cq;
+
+	lockdep_assert_held(&ctrl->queue_lock);
+	cq = rcu_dereference_protected(ctrl->cqs[qid],
+				       lockdep_is_held(&ctrl->queue_lock));
+	if (cq)
+		vnvme_cq_destroy(ctrl, cq);
+}
+
+/*
+ * Controller reset: stop every worker, let in-flight commands finish without
+ * posting anything, then free all queues and unpin their rings.  The admin
+ * worker never takes ctrl->lock, so waiting for it here is safe.
+ */
+void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_sq *sq;
+	struct vnvme_cq *cq;
+	int qid;
+
+	lockdep_assert_held(&ctrl->lock);
+
+	mutex_lock(&ctrl->queue_lock);
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference_protected(ctrl->sqs[qid], 1);
+		if (sq)
+			WRITE_ONCE(sq->stopping, true);
+		cq = rcu_dereference_protected(ctrl->cqs[qid], 1);
+		if (cq)
+			WRITE_ONCE(cq->discard, true);
+	}
+	mutex_unlock(&ctrl->queue_lock);
+
+	/* Outside queue_lock: an admin command may be waiting for it. */
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference_protected(ctrl->sqs[qid], 1);
+		if (sq)
+			cancel_work_sync(&sq->work);
+	}
+	vnvme_admin_reset(ctrl);
+
+	mutex_lock(&ctrl->queue_lock);
+	for (qid = VNVME_MAX_QUEUES - 1; qid >= 0; qid--)
+		vnvme_sq_delete(ctrl, qid);
+	for (qid = VNVME_MAX_QUEUES - 1; qid >= 0; qid--)
+		vnvme_cq_delete(ctrl, qid);
+	mutex_unlock(&ctrl->queue_lock);
+}
+
+/* Shutdown: wait (bounded) until the fetched commands have completed. */
+void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_sq *sq;
+	int qid;
+
+	mutex_lock(&ctrl->queue_lock);
+	for (qid = 1; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference_protected(ctrl->sqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		if (!sq)
+			continue;
+		flush_work(&sq->work);
+		wait_event_timeout(ctrl->idle_wait,
+				   atomic_read(&sq->inflight) == 0, 5 * HZ);
+	}
+	mutex_unlock(&ctrl->queue_lock);
+}
+
+static bool vnvme_ring_overlaps(struct vnvme_ring *ring, u64 iova, u64 len)
+{
+	u64 end = ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
+
+	return ring->nr_pages && ring->iova < iova + len && iova < end;
+}
+
+bool vnvme_queues_overlap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
+{
+	struct vnvme_sq *sq;
+	struct vnvme_cq *cq;
+	bool hit = false;
+	int qid;
+
+	rcu_read_lock();
+	for (qid = 0; qid < VNVME_MAX_QUEUES && !hit; qid++) {
+		sq = rcu_dereference(ctrl->sqs[qid]);
+		cq = rcu_dereference(ctrl->cqs[qid]);
+		hit = (sq && vnvme_ring_overlaps(&sq->ring, iova, len)) ||
+		      (cq && vnvme_ring_overlaps(&cq->ring, iova, len));
+	}
+	rcu_read_unlock();
+	return hit;
+}
+
+void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_sq *sq;
+	int qid;
+
+	rcu_read_lock();
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference(ctrl->sqs[qid]);
+		if (sq && !READ_ONCE(sq->stopping))
+			queue_work(vnvme_wq, &sq->work);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * A doorbell write.  Values are checked against the queue before they are
+ * stored; a write to a queue that does not exist or beyond its size is
+ * reported with an Error asynchronous event and otherwise ignored.
+ */
+void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val)
+{
+	unsigned int qid = idx / 2;
+	struct vnvme_sq *sq = NULL;
+	struct vnvme_cq *cq = NULL;
+	u16 size;
+
+	if (!vnvme_ctrl_ready(ctrl))
+		return;
+	if (qid >= VNVME_MAX_QUEUES) {
+		vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
+			       VNVME_AER_ERR_INVALID_DB, VNVME_LOG_ERROR);
+		return;
+	}
+
+	rcu_read_lock();
+	if (idx & 1)
+		cq = rcu_dereference(ctrl->cqs[qid]);
+	else
+		sq = rcu_dereference(ctrl->sqs[qid]);
+	if (!sq && !cq) {
+		rcu_read_unlock();
+		vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
+			       VNVME_AER_ERR_INVALID_DB, VNVME_LOG_ERROR);
+		return;
+	}
+	size = sq ? sq->size : cq->size;
+	if (val >= size) {
+		rcu_read_unlock();
+		vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
+			       VNVME_AER_ERR_INVALID_DB_VALUE, VNVME_LOG_ERROR);
+		return;
+	}
+	WRITE_ONCE(ctrl->db[idx], val);
+	queue_work(vnvme_wq, sq ? &sq->work : &cq->work);
+	rcu_read_unlock();
+}
+
+/*
+ * Abort marks a command that is still in the ring, not yet fetched, by its
+ * ring position.  The fetcher consumes the mark when it reaches that
+ * position: a matching CID is completed as aborted, and a stale mark (the
+ * slot was fetched before the mark landed) simply disappears.
+ */
+bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
+{
+	const struct vnvme_sqe *ring;
+	struct vnvme_sq *sq;
+	bool marked = false;
+	u32 tail;
+	u16 pos;
+
+	if (sqid >= VNVME_MAX_QUEUES)
+		return false;
+	rcu_read_lock();
+	sq = rcu_dereference(ctrl->sqs[sqid]);
+	if (!sq || READ_ONCE(sq->stopping))
+		goto out;
+	ring = sq->ring.vaddr;
+	tail = READ_ONCE(ctrl->db[2 * sqid]);
+	spin_lock(&sq->abort_lock);
+	for (pos = READ_ONCE(sq->head); pos != tail; pos = (pos + 1) % sq->size) {
+		if (le16_to_cpu(READ_ONCE(ring[pos].cid)) != cid)
+			continue;
+		if (sq->nr_abort < ARRAY_SIZE(sq->aborts)) {
+			sq->aborts[sq->nr_abort].cid = cid;
+			sq->aborts[sq->nr_abort].pos = pos;
+			sq->nr_abort++;
+			marked = true;
+		}
+		break;
+	}
+	spin_unlock(&sq->abort_lock);
+out:
+	rcu_read_unlock();
+	return marked;
+}
+
+static bool vnvme_sq_take_abort(struct vnvme_sq *sq, u16 pos, u16 cid)
+{
+	bool found = false;
+	unsigned int i = 0;
+
+	if (!READ_ONCE(sq->nr_abort))
+		return false;
+	spin_lock(&sq->abort_lock);
+	while (i < sq->nr_abort) {
+		if (sq->aborts[i].pos != pos) {
+			i++;
+			continue;
+		}
+		found |= sq->aborts[i].cid == cid;
+		sq->aborts[i] = sq->aborts[--sq->nr_abort];
+	}
+	spin_unlock(&sq->abort_lock);
+	return found;
+}
+
+static void vnvme_sq_work(struct work_struct *work)
+{
+	struct vnvme_sq *sq = container_of(work, struct vnvme_sq, work);
+	struct vnvme_ctrl *ctrl = sq->ctrl;
+	const struct vnvme_sqe *ring = sq->ring.vaddr;
+	unsigned int budget = VNVME_SQ_BUDGET;
+	struct vnvme_req *req;
+	u32 tail;
+	u16 pos;
+
+	while (!READ_ONCE(sq->stopping)) {
+		tail = READ_ONCE(ctrl->db[2 * sq->qid]);
+		if (tail >= sq->size || sq->head == tail)
+			break;
+		/* Completions kick us again when room or buffers free up. */
+		if (atomic_read(&sq->inflight) >= sq->size)
+			break;
+		if (sq->qid && !vnvme_bounce_available(ctrl)) {
+			atomic_set(&ctrl->throttled, 1);
+			break;
+		}
+		if (!budget--) {
+			queue_work(vnvme_wq, &sq->work);
+			break;
+		}
+		req = kzalloc(sizeof(*req), GFP_KERNEL);
+		if (!req) {
+			queue_work(vnvme_wq, &sq->work);
+			break;
+		}
+		/* The entry is read only after the doorbell that published it. */
+		smp_rmb();
+		pos = sq->head;
+		memcpy(&req->cmd, &ring[pos], sizeof(req->cmd));
+		WRITE_ONCE(sq->head, (pos + 1) % sq->size);
+		req->sq = sq;
+		req->start_ns = ktime_get_ns();
+		atomic_inc(&sq->inflight);
+
+		if (vnvme_sq_take_abort(sq, pos, le16_to_cpu(req->cmd.cid))) {
+			req->status = VNVME_SC_ABORT_REQ;
+			vnvme_req_complete(req);
+		} else if (sq->qid == 0) {
+			vnvme_admin_exec(req);
+		} else {
+			vnvme_io_exec(req);
+		}
+		cond_resched();
+	}
+}
+
+void vnvme_req_complete(struct vnvme_req *req)
+{
+	struct vnvme_cq *cq = req->sq->cq;
+
+	if (llist_add(&req->done_node, &cq->done))
+		queue_work(vnvme_wq, &cq->work);
+}
+
+/* Writes one CQE if the ring has room; the caller holds cq->lock. */
+static bool vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_req *req)
+{
+	struct vnvme_cqe *cqe;
+	u32 head = READ_ONCE(cq->ctrl->db[2 * cq->qid + 1]);
+
+	lockdep_assert_held(&cq->lock);
+
+	if ((cq->tail + 1) % cq->size == head)
+		return false;
+	cqe = (struct vnvme_cqe *)cq->ring.vaddr + cq->tail;
+	cqe->dw0 = cpu_to_le32(req->dw0);
+	cqe->dw1 = 0;
+	cqe->sq_head = cpu_to_le16(READ_ONCE(req->sq->head));
+	cqe->sq_id = cpu_to_le16(req->sq->qid);
+	cqe->cid = req->cmd.cid;
+	/* The phase bit makes the entry valid: it goes last. */
+	smp_wmb();
+	WRITE_ONCE(cqe->status, cpu_to_le16(req->status << 1 | cq->phase));
+	if (++cq->tail == cq->size) {
+		cq->tail = 0;
+		cq->phase ^= 1;
+	}
+	return true;
+}
+
+/* Frees a request whose completion has been posted or dropped. */
+static void vnvme_req_retire(struct vnvme_req *req)
+{
+	struct vnvme_sq *sq = req->sq;
+	struct vnvme_ctrl *ctrl = sq->ctrl;
+
+	vnvme_req_free_data(req);
+	kfree(req);
+	if (atomic_xchg(&ctrl->throttled, 0))
+		vnvme_queues_kick_all(ctrl);
+	/* Kick before the count drops: SQ deletion waits for zero. */
+	if (!READ_ONCE(sq->stopping))
+		queue_work(vnvme_wq, &sq->work);
+	if (atomic_dec_and_test(&sq->inflight))
+		wake_up(&ctrl->idle_wait);
+}
+
+static void vnvme_cq_work(struct work_struct *work)
+{
+	struct vnvme_cq *cq = container_of(work, struct vnvme_cq, work);
+	struct vnvme_req *req, *tmp;
+	struct llist_node *done;
+	LIST_HEAD(ready);
+	LIST_HEAD(retire);
+	unsigned int posted = 0;
+	bool discard = READ_ONCE(cq->discard);
+
+	done = llist_reverse_order(llist_del_all(&cq->done));
+	llist_for_each_entry_safe(req, tmp, done, done_node) {
+		/* Read data and admin output reach the guest before the CQE. */
+		if (!discard && req->to_guest && req->status == VNVME_SC_SUCCESS)
+			req->status = vnvme_req_copy_data(req, true);
+		if (!discard && req->status != VNVME_SC_SUCCESS)
+			vnvme_error_log_add(cq->ctrl, req);
+		list_add_tail(&req->overflow_node, &ready);
+	}
+
+	spin_lock(&cq->lock);
+	list_splice_tail_init(&ready, &cq->overflow);
+	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
+		if (!discard && vnvme_cq_post(cq, req))
+			posted++;
+		else if (!discard && !READ_ONCE(req->sq->dropping))
+			break;	/* full: wait for the CQ head doorbell */
+		list_move_tail(&req->overflow_node, &retire);
+	}
+	spin_unlock(&cq->lock);
+
+	list_for_each_entry_safe(req, tmp, &retire, overflow_node)
+		vnvme_req_retire(req);
+	if (posted)
+		vnvme_cq_irq(cq, posted);
+}

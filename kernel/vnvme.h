@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vnvme.h - private types and NVMe constants of the vnvme mdev driver.
+ *
+ * NVMe constants are our own: the values in <linux/nvme.h> were renamed by
+ * stable backports and differ between 6.1.x builds.
+ */
+#ifndef VNVME_H
+#define VNVME_H
+
+#include <linux/types.h>
+#include <linux/mdev.h>
+#include <linux/vfio.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/llist.h>
+#include <linux/hrtimer.h>
+#include <linux/percpu-refcount.h>
+#include <linux/completion.h>
+#include <linux/wait.h>
+#include <linux/uuid.h>
+
+#include "compat.h"
+
+/* ---- Device geometry ---------------------------------------------------- */
+
+#define VNVME_MAX_IO_QUEUES	32
+#define VNVME_MAX_QUEUES	(VNVME_MAX_IO_QUEUES + 1)	/* + admin */
+#define VNVME_MAX_VECTORS	VNVME_MAX_QUEUES
+#define VNVME_MAX_NS		16
+#define VNVME_MQES		1023	/* 0-based: 1024 entries, a power of two */
+#define VNVME_AERL		3	/* 0-based: 4 outstanding AERs */
+#define VNVME_ACL		3	/* 0-based: 4 outstanding Aborts */
+#define VNVME_ERR_LOG_ENTRIES	64
+#define VNVME_CAP_TO		20	/* 500 ms units: 10 s to become ready */
+
+#define VNVME_CONFIG_SIZE	4096
+#define VNVME_BAR0_SIZE		0x4000
+#define VNVME_DB_OFFSET		0x1000
+#define VNVME_MSIX_TABLE_OFFSET	0x2000
+#define VNVME_MSIX_PBA_OFFSET	0x3000
+
+/* vfio-pci region file offsets: region index in the top bits. */
+#define VNVME_REGION_SHIFT	40
+#define VNVME_REGION_INDEX(off)	((off) >> VNVME_REGION_SHIFT)
+#define VNVME_REGION_OFFSET(off) ((off) & ((1ULL << VNVME_REGION_SHIFT) - 1))
+
+/* ---- NVMe registers (NVMe 1.4, section 3.1) ------------------------------ */
+
+#define NVME_REG_CAP		0x00
+#define NVME_REG_VS		0x08
+#define NVME_REG_INTMS		0x0c
+#define NVME_REG_INTMC		0x10
+#define NVME_REG_CC		0x14
+#define NVME_REG_CSTS		0x1c
+#define NVME_REG_NSSR		0x20
+#define NVME_REG_AQA		0x24
+#define NVME_REG_ASQ		0x28
+#define NVME_REG_ACQ		0x30
+
+#define VNVME_CC_EN		BIT(0)
+#define VNVME_CC_CSS(cc)	(((cc) >> 4) & 0x7)
+#define VNVME_CC_MPS(cc)	(((cc) >> 7) & 0xf)
+#define VNVME_CC_AMS(cc)	(((cc) >> 11) & 0x7)
+#define VNVME_CC_SHN(cc)	(((cc) >> 14) & 0x3)
+#define VNVME_CC_IOSQES(cc)	(((cc) >> 16) & 0xf)
+#define VNVME_CC_IOCQES(cc)	(((cc) >> 20) & 0xf)
+/* Fields that may only change while CC.EN is 0. */
+#define VNVME_CC_EN0_ONLY	(GENMASK(6, 4) | GENMASK(10, 7) | GENMASK(13, 11))
+#define VNVME_CC_WRITABLE	(VNVME_CC_EN | VNVME_CC_EN0_ONLY | \
+				 GENMASK(15, 14) | GENMASK(23, 16))
+#define VNVME_CC_CSS_NVM	0
+#define VNVME_CC_CSS_ADMIN	7
+
+#define VNVME_CSTS_RDY		BIT(0)
+#define VNVME_CSTS_CFS		BIT(1)
+#define VNVME_CSTS_SHST_MASK	(3 << 2)
+#define VNVME_CSTS_SHST_OCCUR	(1 << 2)
+#define VNVME_CSTS_SHST_CMPLT	(2 << 2)
+
+#define VNVME_SQES		6	/* log2(64) */
+#define VNVME_CQES		4	/* log2(16) */
+
+/* ---- Status codes: (SCT << 8) | SC, DNR as bit 14 of the status field --- */
+
+#define VNVME_SC_DNR			0x4000
+#define VNVME_SC_SUCCESS		0x000
+#define VNVME_SC_INVALID_OPCODE		0x001
+#define VNVME_SC_INVALID_FIELD		0x002
+#define VNVME_SC_CMDID_CONFLICT		0x003
+#define VNVME_SC_DATA_XFER_ERROR	0x004
+#define VNVME_SC_INTERNAL		0x006
+#define VNVME_SC_ABORT_REQ		0x007
+#define VNVME_SC_ABORT_SQ_DELETED	0x008
+#define VNVME_SC_INVALID_NS		0x00b
+#define VNVME_SC_NS_WRITE_PROTECTED	0x020
+#define VNVME_SC_CMD_SEQ_ERROR		0x00c
+#define VNVME_SC_LBA_RANGE		0x080
+#define VNVME_SC_CAP_EXCEEDED		0x081
+#define VNVME_SC_NS_NOT_READY		0x082
+/* Command specific (SCT 1) */
+#define VNVME_SC_CQ_INVALID		0x100
+#define VNVME_SC_QID_INVALID		0x101
+#define VNVME_SC_QUEUE_SIZE		0x102
+#define VNVME_SC_ABORT_LIMIT		0x103
+#define VNVME_SC_AER_LIMIT		0x105
+#define VNVME_SC_INVALID_VECTOR		0x108
+#define VNVME_SC_INVALID_LOG_PAGE	0x109
+#define VNVME_SC_INVALID_QUEUE_DELETE	0x10c
+#define VNVME_SC_FEATURE_NOT_SAVEABLE	0x10d
+#define VNVME_SC_FEATURE_NOT_CHANGEABLE	0x10e
+#define VNVME_SC_READ_ONLY		0x182	/* Attempted Write to Read Only Range */
+/* Media and data integrity errors (SCT 2) */
+#define VNVME_SC_WRITE_FAULT		0x280
+#define VNVME_SC_READ_ERROR		0x281
+#define VNVME_SC_COMPARE_FAILED		0x285
+#define VNVME_SC_ACCESS_DENIED		0x286
+
+/* SGL / PRP statuses are shared with prp.h (which guards its own copies). */
+#define VNVME_SC_SGL_INVALID_OFFSET	0x016
+#define VNVME_SC_SGL_INVALID_DESCS	0x00e
+#define VNVME_SC_SGL_INVALID_DATA_LEN	0x00f
+#define VNVME_SC_SGL_INVALID_TYPE	0x011
+#define VNVME_SC_INVALID_PRP_OFFSET	0x013
+
+#include "prp.h"
+
+/* ---- Opcodes ------------------------------------------------------------ */
+
+enum vnvme_admin_opcode {
+	VNVME_ADM_DELETE_SQ	= 0x00,
+	VNVME_ADM_CREATE_SQ	= 0x01,
+	VNVME_ADM_GET_LOG_PAGE	= 0x02,
+	VNVME_ADM_DELETE_CQ	= 0x04,
+	VNVME_ADM_CREATE_CQ	= 0x05,
+	VNVME_ADM_IDENTIFY	= 0x06,
+	VNVME_ADM_ABORT		= 0x08,
+	VNVME_ADM_SET_FEATURES	= 0x09,
+	VNVME_ADM_GET_FEATURES	= 0x0a,
+	VNVME_ADM_ASYNC_EVENT	= 0x0c,
+	VNVME_ADM_KEEP_ALIVE	= 0x18,
+};
+
+enum vnvme_io_opcode {
+	VNVME_IO_FLUSH		= 0x00,
+	VNVME_IO_WRITE		= 0x01,
+	VNVME_IO_READ		= 0x02,
+	VNVME_IO_COMPARE	= 0x05,
+	VNVME_IO_WRITE_ZEROES	= 0x08,
+	VNVME_IO_DSM		= 0x09,
+	VNVME_IO_VERIFY		= 0x0c,
+};
+
+enum vnvme_feature_id {
+	VNVME_FEAT_ARBITRATION	= 0x01,
+	VNVME_FEAT_POWER_MGMT	= 0x02,
+	VNVME_FEAT_TEMP_THRESH	= 0x04,
+	VNVME_FEAT_ERR_RECOVERY	= 0x05,
+	VNVME_FEAT_VOLATILE_WC	= 0x06,
+	VNVME_FEAT_NUM_QUEUES	= 0x07,
+	VNVME_FEAT_IRQ_COALESCE	= 0x08,
+	VNVME_FEAT_IRQ_CONFIG	= 0x09,
+	VNVME_FEAT_WRITE_ATOMIC	= 0x0a,
+	VNVME_FEAT_ASYNC_EVENT	= 0x0b,
+	VNVME_FEAT_TIMESTAMP	= 0x0e,
+};
+
+enum vnvme_log_id {
+	VNVME_LOG_ERROR		= 0x01,
+	VNVME_LOG_SMART		= 0x02,
+	VNVME_LOG_FW_SLOT	= 0x03,
+	VNVME_LOG_CHANGED_NS	= 0x04,
+	VNVME_LOG_CMD_EFFECTS	= 0x05,
+};
+
+/* Asynchronous event types and information (NVMe 1.4, figure 146). */
+#define VNVME_AER_TYPE_ERROR		0
+#define VNVME_AER_TYPE_SMART		1
+#define VNVME_AER_TYPE_NOTICE		2
+#define VNVME_AER_ERR_INVALID_DB	0x00
+#define VNVME_AER_ERR_INVALID_DB_VALUE	0x01
+#define VNVME_AER_NOTICE_NS_CHANGED	0x00
+/* Async Event Configuration bit that enables NS Attribute Notices. */
+#define VNVME_AEC_NS_ATTR		BIT(8)
+
+/* ---- Queue entries ------------------------------------------------------ */
+
+struct vnvme_sqe {
+	u8	opcode;
+	u8	flags;		/* FUSE 1:0, PSDT 7:6 */
+	__le16	cid;
+	__le32	nsid;
+	__le32	cdw2;
+	__le32	cdw3;
+	__le64	mptr;
+	union {
+		struct {
+			__le64	prp1;
+			__le64	prp2;
+		};
+		u8	sgl[16];
+	} dptr;
+	__le32	cdw10;
+	__le32	cdw11;
+	__le32	cdw12;
+	__le32	cdw13;
+	__le32	cdw14;
+	__le32	cdw15;
+};
+
+#define VNVME_SQE_PSDT(flags)	(((flags) >> 6) & 0x3)
+#define VNVME_SQE_FUSE(flags)	((flags) & 0x3)
+
+struct vnvme_cqe {
+	__le32	dw0;
+	__le32	dw1;
+	__le16	sq_head;
+	__le16	sq_id;
+	__le16	cid;
+	__le16	status;		/* phase in bit 0, status field above */
+};
+
+/* ---- Driver objects ----------------------------------------------------- */
+
+struct vnvme_ctrl;
+struct vnvme_req;
+
+/* An mdev type: a profile with its own queue-pair and vector budget. */
+struct vnvme_type {
+	struct mdev_type	mtype;
+	const char		*description;
+	unsigned int		nr_io_queues;
+};
+
+/* A queue ring pinned in guest memory and mapped into the kernel. */
+struct vnvme_ring {
+	struct page		**pages;
+	unsigned int		nr_pages;
+	u64			iova;		/* page aligned */
+	void			*vaddr;
+};
+
+struct vnvme_cq {
+	struct vnvme_ctrl	*ctrl;
+	u16			qid;
+	u16			size;
+	u16			vector;
+	bool			irq_enabled;
+	struct vnvme_ring	ring;
+
+	spinlock_t		lock;		/* tail, phase, overflow */
+	u16			tail;
+	u8			phase;
+	struct list_head	overflow;	/* completions waiting for room */
+	struct llist_head	done;		/* from any context, incl. end_io */
+	struct work_struct	work;
+
+	bool			discard;	/* controller going down */
+	unsigned int		nr_sqs;		/* under ctrl->queue_lock */
+	unsigned int		coalesced;	/* completions since the last irq */
+	struct hrtimer		coalesce_timer;
+};
+
+struct vnvme_sq {
+	struct vnvme_ctrl	*ctrl;
+	u16			qid;
+	u16			size;
+	struct vnvme_cq		*cq;
+	struct vnvme_ring	ring;
+
+	u16			head;		/* next entry to fetch; worker only */
+	struct work_struct	work;
+	atomic_t		inflight;
+	bool			stopping;	/* no more fetching or kicks */
+	bool			dropping;	/* completions may be dropped */
+
+	spinlock_t		abort_lock;
+	struct {
+		u16		cid;
+		u16		pos;	/* ring index the command sits at */
+	} aborts[VNVME_ACL + 1];
+	unsigned int		nr_abort;
+};
+
+/* What backs an enabled namespace; replaced as a whole under RCU. */
+struct vnvme_backing {
+	struct vnvme_bdev	bdev;
+	u64			nr_lbas;
+	u8			lba_shift;
+	bool			readonly;
+	bool			can_discard;
+	bool			can_write_zeroes;
+	struct percpu_ref	ref;
+	struct completion	released;
+};
+
+/* One namespace slot (NSID = index + 1), configured through sysfs. */
+struct vnvme_ns {
+	struct vnvme_ctrl	*ctrl;
+	u32			nsid;
+	char			*device_path;	/* under ctrl->ns_lock */
+	bool			readonly;
+	struct vnvme_backing __rcu *backing;
+	u8			nguid[16];
+	u8			eui64[8];
+};
+
+struct vnvme_smart {
+	atomic64_t	bytes_read;
+	atomic64_t	bytes_written;
+	atomic64_t	read_cmds;
+	atomic64_t	write_cmds;
+	atomic64_t	busy_ns;
+	atomic64_t	media_errors;
+	atomic64_t	err_log_count;
+	u64		power_cycles;
+	u64		unsafe_shutdowns;
+};
+
+struct vnvme_error_entry {
+	__le64	error_count;
+	__le16	sqid;
+	__le16	cid;
+	__le16	status;
+	__le16	param_loc;
+	__le64	lba;
+	__le32	nsid;
+	u8	vs;
+	u8	trtype;
+	u8	rsvd[2];
+	__le64	cs;
+	__le16	trtype_specific;
+	u8	rsvd2[22];
+};
+
+struct vnvme_features {
+	u32	arbitration;
+	u32	power_mgmt;
+	u16	temp_over;
+	u16	temp_under;
+	u32	err_recovery;
+	bool	vwc;
+	u16	nr_sqs_granted;	/* 0-based, 0 = not yet set */
+	u16	nr_cqs_granted;
+	u32	irq_coalesce;	/* THR 7:0 (0-based), TIME 15:8 (100 us) */
+	u32	irq_config_cd;	/* bit per vector: coalescing disabled */
+	u32	write_atomic;
+	u32	async_event;
+	u64	timestamp_ms;	/* value set by the host ... */
+	u64	timestamp_set_ns; /* ... at this ktime_get_ns() */
+	bool	timestamp_set;
+};
+
+struct vnvme_ctrl {
+	struct vfio_device	vdev;
+	struct mdev_device	*mdev;
+	const struct vnvme_type	*type;
+	u16			cntlid;
+	char			serial[21];
+	char			model[41];
+	char			firmware[9];
+	u8			mdts;
+	bool			opened;
+	struct mutex		open_lock;	/* opened, identity knobs */
+
+	/* PCI config space */
+	u8			config[VNVME_CONFIG_SIZE];
+
+	/*
+	 * lock: register state and controller-state transitions.  The admin
+	 * worker never takes it; reset waits for that worker with lock held.
+	 */
+	struct mutex		lock;
+	u64			cap;
+	u32			cc;
+	u32			csts;
+	u32			aqa;
+	u32			intms;
+	u64			asq;
+	u64			acq;
+	u32			db[2 * VNVME_MAX_QUEUES];	/* last written */
+
+	/* queue_lock: the queue tables and their lifetime. */
+	struct mutex		queue_lock;
+	struct vnvme_sq __rcu	*sqs[VNVME_MAX_QUEUES];
+	struct vnvme_cq __rcu	*cqs[VNVME_MAX_QUEUES];
+	atomic_t		pinned_pages;	/* queue rings */
+	atomic_t		bounce_pages;	/* data buffers in flight */
+	atomic_t		throttled;	/* an SQ waits for buffers */
+	wait_queue_head_t	idle_wait;	/* inflight drops to zero */
+
+	/* MSI-X and REQ eventfds */
+	spinlock_t		irq_lock;
+	unsigned int		nr_vectors;
+	struct eventfd_ctx	*msix_trig[VNVME_MAX_VECTORS];
+	struct eventfd_ctx	*req_trig;
+
+	/* Admin state, touched only by the admin worker (and reset). */
+	struct vnvme_features	feat;
+	spinlock_t		aer_lock;
+	struct vnvme_req	*aer_reqs[VNVME_AERL + 1];
+	unsigned int		nr_aer;
+	u32			aer_pending[8];	/* queued event DW0s */
+	unsigned int		nr_aer_pending;
+	u8			aer_masked;	/* bit per event type */
+
+	spinlock_t		log_lock;
+	struct vnvme_error_entry err_log[VNVME_ERR_LOG_ENTRIES];
+	unsigned int		err_log_next;
+	u32			changed_ns[VNVME_MAX_NS];
+	unsigned int		nr_changed_ns;
+	bool			changed_ns_overflow;
+	struct vnvme_smart	smart;
+
+	/* Namespaces */
+	struct mutex		ns_lock;
+	struct vnvme_ns		ns[VNVME_MAX_NS];
+};
+
+/* One command in flight. */
+struct vnvme_req {
+	struct vnvme_sq		*sq;
+	struct vnvme_sqe	cmd;
+	struct vnvme_backing	*backing;	/* holds backing->ref */
+	u16			status;
+	u32			dw0;
+	u64			start_ns;
+	u64			slba;
+
+	/* data: a bounce buffer of whole pages, copied to the guest at completion */
+	bool			to_guest;
+	u32			len;
+	unsigned int		nr_pages;
+	struct page		**pages;
+	unsigned int		nr_segs;
+	struct vnvme_dma_seg	*segs;
+
+	struct llist_node	done_node;
+	struct list_head	overflow_node;
+	struct work_struct	work;		/* for commands run synchronously */
+};
+
+static inline struct vnvme_ctrl *vdev_to_ctrl(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vnvme_ctrl, vdev);
+}
+
+static inline struct device *vnvme_dev(struct vnvme_ctrl *ctrl)
+{
+	return &ctrl->mdev->dev;
+}
+
+static inline bool vnvme_ctrl_ready(struct vnvme_ctrl *ctrl)
+{
+	return READ_ONCE(ctrl->csts) & VNVME_CSTS_RDY;
+}
+
+/* main.c */
+extern struct workqueue_struct *vnvme_wq;
+extern unsigned int vnvme_max_pinned_pages;
+extern unsigned int vnvme_max_bounce_pages;
+extern ushort vnvme_vendor_id;
+extern ushort vnvme_device_id;
+extern ushort vnvme_subsys_vendor_id;
+extern ushort vnvme_subsys_id;
+
+/* mdev.c */
+extern struct mdev_driver vnvme_mdev_driver;
+
+/* pci.c */
+void vnvme_pci_init_config(struct vnvme_ctrl *ctrl);
+void vnvme_pci_reset_config(struct vnvme_ctrl *ctrl);
+int vnvme_pci_config_rw(struct vnvme_ctrl *ctrl, u64 pos, void *buf,
+			size_t count, bool is_write);
+
+/* regs.c */
+void vnvme_regs_init(struct vnvme_ctrl *ctrl);
+int vnvme_bar0_rw(struct vnvme_ctrl *ctrl, u64 pos, void *buf, size_t count,
+		  bool is_write);
+void vnvme_ctrl_reset(struct vnvme_ctrl *ctrl);
+void vnvme_ctrl_fatal(struct vnvme_ctrl *ctrl, const char *why);
+const char *vnvme_ctrl_state_name(struct vnvme_ctrl *ctrl);
+
+/* queue.c */
+int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
+		    u16 vector, bool irq_enabled);
+int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
+		    u16 cqid);
+void vnvme_sq_delete(struct vnvme_ctrl *ctrl, u16 qid);
+void vnvme_cq_delete(struct vnvme_ctrl *ctrl, u16 qid);
+void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl);
+void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl);
+void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
+void vnvme_req_complete(struct vnvme_req *req);
+void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl);
+bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid);
+bool vnvme_queues_overlap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
+
+/* dma.c */
+int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
+		   size_t len);
+void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
+u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest);
+u16 vnvme_req_copy_data(struct vnvme_req *req, bool to_guest);
+void vnvme_req_free_data(struct vnvme_req *req);
+void vnvme_req_fill(struct vnvme_req *req, const void *src, size_t len);
+void vnvme_req_extract(struct vnvme_req *req, void *dst, size_t len);
+bool vnvme_bounce_available(struct vnvme_ctrl *ctrl);
+
+/* irq.c */
+int vnvme_irq_set(struct vnvme_ctrl *ctrl, struct vfio_irq_set *hdr,
+		  void __user *data);
+void vnvme_irq_disable_all(struct vnvme_ctrl *ctrl);
+void vnvme_irq_signal(struct vnvme_ctrl *ctrl, u16 vector);
+void vnvme_cq_irq(struct vnvme_cq *cq, unsigned int posted);
+void vnvme_cq_irq_init(struct vnvme_cq *cq);
+void vnvme_cq_irq_stop(struct vnvme_cq *cq);
+void vnvme_irq_request(struct vnvme_ctrl *ctrl);
+
+/* admin.c */
+void vnvme_admin_exec(struct vnvme_req *req);
+void vnvme_admin_reset(struct vnvme_ctrl *ctrl);
+void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page);
+void vnvme_error_log_add(struct vnvme_ctrl *ctrl, struct vnvme_req *req);
+
+/* io.c */
+void vnvme_io_exec(struct vnvme_req *req);
+
+/* ns.c */
+void vnvme_ns_init(struct vnvme_ctrl *ctrl);
+void vnvme_ns_release_all(struct vnvme_ctrl *ctrl);
+struct vnvme_backing *vnvme_ns_get(struct vnvme_ctrl *ctrl, u32 nsid);
+void vnvme_ns_put(struct vnvme_backing *backing);
+bool vnvme_ns_active(struct vnvme_ctrl *ctrl, u32 nsid);
+int vnvme_ns_set_path(struct vnvme_ns *ns, const char *path);
+int vnvme_ns_enable(struct vnvme_ns *ns);
+int vnvme_ns_disable(struct vnvme_ns *ns);
+void vnvme_ns_flush_all(struct vnvme_ctrl *ctrl);
+
+/* sysfs.c */
+extern const struct attribute_group *vnvme_mdev_groups[];
+void vnvme_sysfs_init(void);
+
+#endif /* VNVME_H */

@@ -50,6 +50,7 @@ static bool vnvme_lba_range_ok(const struct vnvme_backing *b, u64 slba, u64 nlb)
 static u16 vnvme_blk_status(struct vnvme_req *req, blk_status_t sts)
 {
 	struct vnvme_ctrl *ctrl = req->sq->ctrl;
+	u16 status;
 
 	switch (sts) {
 	case BLK_STS_OK:
@@ -68,11 +69,13 @@ static u16 vnvme_blk_status(struct vnvme_req *req, blk_status_t sts)
 	dev_err_ratelimited(vnvme_dev(ctrl), "nsid %u: backing device error %d on opcode %#x\n",
 			    le32_to_cpu(req->cmd.nsid), blk_status_to_errno(sts),
 			    req->cmd.opcode);
-	if (req->cmd.opcode == VNVME_IO_READ ||
-	    req->cmd.opcode == VNVME_IO_COMPARE ||
-	    req->cmd.opcode == VNVME_IO_VERIFY)
-		return VNVME_SC_READ_ERROR;
-	return VNVME_SC_WRITE_FAULT;
+	status = (req->cmd.opcode == VNVME_IO_READ ||
+		  req->cmd.opcode == VNVME_IO_COMPARE ||
+		  req->cmd.opcode == VNVME_IO_VERIFY) ?
+		 VNVME_SC_READ_ERROR : VNVME_SC_WRITE_FAULT;
+	vnvme_notify(ctrl, VNVME_EVENT_IO_ERROR, le32_to_cpu(req->cmd.nsid),
+		     status);
+	return status;
 }
 
 static u16 vnvme_errno_status(struct vnvme_req *req, int err)

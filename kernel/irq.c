@@ -177,13 +177,19 @@ int vnvme_irq_set(struct vnvme_ctrl *ctrl, struct vfio_irq_set *hdr,
 
 /* ---- Interrupt coalescing (Feature 08h, per-vector opt-out Feature 09h) -- */
 
+static void vnvme_cq_signal(struct vnvme_cq *cq)
+{
+	vnvme_stats_irq(cq->ctrl, cq->qid);
+	vnvme_irq_signal(cq->ctrl, cq->vector);
+}
+
 static enum hrtimer_restart vnvme_cq_coalesce_expired(struct hrtimer *timer)
 {
 	struct vnvme_cq *cq = container_of(timer, struct vnvme_cq,
 					   coalesce_timer);
 
 	WRITE_ONCE(cq->coalesced, 0);
-	vnvme_irq_signal(cq->ctrl, cq->vector);
+	vnvme_cq_signal(cq);
 	return HRTIMER_NORESTART;
 }
 
@@ -216,14 +222,14 @@ void vnvme_cq_irq(struct vnvme_cq *cq, unsigned int posted)
 	if (!cq->irq_enabled)
 		return;
 	if (disabled || !coalesce) {
-		vnvme_irq_signal(ctrl, cq->vector);
+		vnvme_cq_signal(cq);
 		return;
 	}
 	cq->coalesced += posted;
 	if (cq->coalesced >= threshold || !time_100us) {
 		hrtimer_try_to_cancel(&cq->coalesce_timer);
 		cq->coalesced = 0;
-		vnvme_irq_signal(ctrl, cq->vector);
+		vnvme_cq_signal(cq);
 		return;
 	}
 	if (!hrtimer_active(&cq->coalesce_timer))

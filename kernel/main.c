@@ -89,10 +89,14 @@ static int __init vnvme_init(void)
 	if (!vnvme_wq)
 		return -ENOMEM;
 
+	ret = vnvme_netlink_init();
+	if (ret)
+		goto err_wq;
+
 	vnvme_sysfs_init();
 	ret = mdev_register_driver(&vnvme_mdev_driver);
 	if (ret)
-		goto err_wq;
+		goto err_netlink;
 
 	vnvme_class = vnvme_class_create(KBUILD_MODNAME);
 	if (IS_ERR(vnvme_class)) {
@@ -128,6 +132,8 @@ err_class:
 	class_destroy(vnvme_class);
 err_driver:
 	mdev_unregister_driver(&vnvme_mdev_driver);
+err_netlink:
+	vnvme_netlink_exit();
 err_wq:
 	destroy_workqueue(vnvme_wq);
 	return ret;
@@ -144,6 +150,7 @@ static void __exit vnvme_exit(void)
 	device_unregister(&vnvme_parent_dev);
 	class_destroy(vnvme_class);
 	mdev_unregister_driver(&vnvme_mdev_driver);
+	vnvme_netlink_exit();
 	destroy_workqueue(vnvme_wq);
 }
 

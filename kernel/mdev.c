@@ -241,6 +241,7 @@ static long vnvme_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	}
 	case VFIO_DEVICE_RESET:
 		vnvme_ctrl_reset(ctrl);
+		vnvme_notify(ctrl, VNVME_EVENT_CTRL_RESET, 0, 0);
 		vnvme_pci_reset_config(ctrl);
 		return 0;
 	}
@@ -300,6 +301,7 @@ static int vnvme_probe(struct mdev_device *mdev)
 		return ret;
 	}
 	dev_set_drvdata(&mdev->dev, ctrl);
+	vnvme_notify(ctrl, VNVME_EVENT_INSTANCE_CREATED, 0, 0);
 	dev_info(&mdev->dev, "created %s controller, serial %s\n",
 		 ctrl->type->mtype.sysfs_name, ctrl->serial);
 	return 0;
@@ -311,6 +313,7 @@ static void vnvme_remove(struct mdev_device *mdev)
 
 	/* Blocks until the user closes the device, calling ->request. */
 	vfio_unregister_group_dev(&ctrl->vdev);
+	vnvme_notify(ctrl, VNVME_EVENT_INSTANCE_REMOVED, 0, 0);
 	vfio_put_device(&ctrl->vdev);
 }
 

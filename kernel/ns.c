@@ -207,6 +207,7 @@ int vnvme_ns_enable(struct vnvme_ns *ns)
 		 ns->nsid, ns->device_path, b->nr_lbas, 1U << b->lba_shift,
 		 b->readonly ? ", read-only" : "");
 	vnvme_ns_changed(ctrl, ns->nsid);
+	vnvme_notify(ctrl, VNVME_EVENT_NS_ATTACHED, ns->nsid, 0);
 	return 0;
 
 out_unlock:
@@ -239,6 +240,7 @@ int vnvme_ns_disable(struct vnvme_ns *ns)
 	mutex_unlock(&ctrl->ns_lock);
 	dev_info(vnvme_dev(ctrl), "ns%u: detached\n", ns->nsid);
 	vnvme_ns_changed(ctrl, ns->nsid);
+	vnvme_notify(ctrl, VNVME_EVENT_NS_DETACHED, ns->nsid, 0);
 	return 0;
 }
 

@@ -452,6 +452,7 @@ static void vnvme_req_retire(struct vnvme_req *req)
 	struct vnvme_sq *sq = req->sq;
 	struct vnvme_ctrl *ctrl = sq->ctrl;
 
+	vnvme_stats_account(req);
 	vnvme_req_free_data(req);
 	kfree(req);
 	if (atomic_xchg(&ctrl->throttled, 0))

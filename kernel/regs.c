@@ -76,6 +76,7 @@ void vnvme_ctrl_fatal(struct vnvme_ctrl *ctrl, const char *why)
 	vnvme_ctrl_disable(ctrl);
 	WRITE_ONCE(ctrl->csts, ctrl->csts | VNVME_CSTS_CFS);
 	mutex_unlock(&ctrl->lock);
+	vnvme_notify(ctrl, VNVME_EVENT_CTRL_FATAL, 0, 0);
 }
 
 /* Checks CC and the admin queue registers as the 0->1 transition of EN needs. */
@@ -107,6 +108,7 @@ static void vnvme_ctrl_enable(struct vnvme_ctrl *ctrl, u32 cc)
 				     "enable refused: CC %#x AQA %#x ASQ %#llx ACQ %#llx\n",
 				     cc, ctrl->aqa, ctrl->asq, ctrl->acq);
 		WRITE_ONCE(ctrl->csts, VNVME_CSTS_CFS);
+		vnvme_notify(ctrl, VNVME_EVENT_CTRL_FATAL, 0, 0);
 		return;
 	}
 	vnvme_admin_reset(ctrl);
@@ -116,9 +118,11 @@ static void vnvme_ctrl_enable(struct vnvme_ctrl *ctrl, u32 cc)
 		dev_warn_ratelimited(vnvme_dev(ctrl),
 				     "enable failed: admin queues not in mapped guest memory\n");
 		WRITE_ONCE(ctrl->csts, VNVME_CSTS_CFS);
+		vnvme_notify(ctrl, VNVME_EVENT_CTRL_FATAL, 0, 0);
 		return;
 	}
 	WRITE_ONCE(ctrl->csts, VNVME_CSTS_RDY);
+	vnvme_notify(ctrl, VNVME_EVENT_CTRL_ENABLED, 0, 0);
 }
 
 static void vnvme_ctrl_shutdown(struct vnvme_ctrl *ctrl)
@@ -131,6 +135,7 @@ static void vnvme_ctrl_shutdown(struct vnvme_ctrl *ctrl)
 	vnvme_ns_flush_all(ctrl);
 	WRITE_ONCE(ctrl->csts, (ctrl->csts & ~VNVME_CSTS_SHST_MASK) |
 		   VNVME_CSTS_SHST_CMPLT);
+	vnvme_notify(ctrl, VNVME_EVENT_CTRL_SHUTDOWN, 0, 0);
 }
 
 static void vnvme_cc_write(struct vnvme_ctrl *ctrl, u32 val)
@@ -148,6 +153,7 @@ static void vnvme_cc_write(struct vnvme_ctrl *ctrl, u32 val)
 	if ((old & VNVME_CC_EN) && !(cc & VNVME_CC_EN)) {
 		vnvme_ctrl_disable(ctrl);
 		WRITE_ONCE(ctrl->csts, 0);
+		vnvme_notify(ctrl, VNVME_EVENT_CTRL_DISABLED, 0, 0);
 		return;
 	}
 	if (!(old & VNVME_CC_EN) && (cc & VNVME_CC_EN)) {

@@ -306,6 +306,21 @@ struct vnvme_ns {
 	u8			eui64[8];
 };
 
+/* Counters exported over netlink; they live as long as the instance. */
+#define VNVME_LAT_BUCKETS	24	/* log2(us): 1 us .. 8 s and above */
+
+struct vnvme_io_stats {
+	atomic64_t	cmds;
+	atomic64_t	bytes_read;
+	atomic64_t	bytes_written;
+	atomic64_t	errors;
+	atomic64_t	irqs;
+	atomic64_t	lat_us_log2[VNVME_LAT_BUCKETS];
+};
+
+/* Error completions by status: the statuses a backing device or guest causes. */
+#define VNVME_STATUS_SLOTS	16
+
 struct vnvme_smart {
 	atomic64_t	bytes_read;
 	atomic64_t	bytes_written;
@@ -416,6 +431,11 @@ struct vnvme_ctrl {
 	/* Namespaces */
 	struct mutex		ns_lock;
 	struct vnvme_ns		ns[VNVME_MAX_NS];
+
+	/* Statistics (stats.c) */
+	struct vnvme_io_stats	queue_stats[VNVME_MAX_QUEUES];
+	struct vnvme_io_stats	ns_stats[VNVME_MAX_NS];
+	atomic64_t		status_counts[VNVME_STATUS_SLOTS];
 };
 
 /* One command in flight. */
@@ -537,6 +557,32 @@ int vnvme_ns_set_path(struct vnvme_ns *ns, const char *path);
 int vnvme_ns_enable(struct vnvme_ns *ns);
 int vnvme_ns_disable(struct vnvme_ns *ns);
 void vnvme_ns_flush_all(struct vnvme_ctrl *ctrl);
+
+/* stats.c */
+void vnvme_stats_account(struct vnvme_req *req);
+void vnvme_stats_irq(struct vnvme_ctrl *ctrl, u16 qid);
+u16 vnvme_stats_slot_status(unsigned int slot);
+
+/*
+ * netlink.c: generic netlink family "vnvme" (events and statistics).
+ * The notify calls may be made from any context but hard IRQ.
+ */
+enum vnvme_event {
+	VNVME_EVENT_INSTANCE_CREATED,
+	VNVME_EVENT_INSTANCE_REMOVED,
+	VNVME_EVENT_CTRL_ENABLED,
+	VNVME_EVENT_CTRL_DISABLED,
+	VNVME_EVENT_CTRL_SHUTDOWN,
+	VNVME_EVENT_CTRL_RESET,
+	VNVME_EVENT_CTRL_FATAL,
+	VNVME_EVENT_NS_ATTACHED,
+	VNVME_EVENT_NS_DETACHED,
+	VNVME_EVENT_IO_ERROR,
+};
+int vnvme_netlink_init(void);
+void vnvme_netlink_exit(void);
+void vnvme_notify(struct vnvme_ctrl *ctrl, enum vnvme_event event, u32 nsid,
+		  u16 status);
 
 /* sysfs.c */
 extern const struct attribute_group *vnvme_mdev_groups[];

@@ -199,7 +199,7 @@ u16 vnvme_prp_walk(struct vnvme_dptr_walk *w, u64 prp1, u64 prp2, u32 len)
 		return prp_add(w, prp2, rem);
 	}
 
-	/* PRP2 is a list pointer: any offset, but entries must not straddle */
+	/* PRP2 points to a list: an offset is allowed, but only qword aligned */
 	if (prp2 & (PRP_ENTRY_SIZE - 1))
 		return VNVME_SC_INVALID_PRP_OFFSET;
 	return prp_walk_list(w, prp2, rem);

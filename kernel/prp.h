@@ -97,9 +97,9 @@ struct vnvme_dptr_walk {
  * checked against MDTS by the caller; 0 gives VNVME_SC_INVALID_FIELD).
  *
  * On success segs[0..nr_segs) describe exactly len bytes, every extent has
- * len > 0 and addr + len <= 2^64 - 1 (no wrap).  On error nr_segs and segs
- * are unspecified: the caller must not use them.  The walkers do not check
- * that data pages are mapped; pinning them does that.
+ * len > 0 and addr + len <= 2^64 - 1 (no wrap).  nr_segs never exceeds
+ * max_segs; on error the extents are unspecified and must not be used.  The
+ * walkers do not check that data pages are mapped; pinning them does that.
  *
  * vnvme_prp_walk (NVMe 1.4 section 4.3):
  *  INVALID_PRP_OFFSET  PRP1 not dword aligned; PRP2 page pointer, list entry

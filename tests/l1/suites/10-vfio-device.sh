@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # L1 suite (runs as root inside the VM): the VFIO-level contract of a vnvme mdev instance.
-# Loads the module, creates two instances (the second only to compare serial numbers),
-# attaches a loop device as namespace 1 when the instance offers that attribute, runs
-# tools/vfio/vfio_device_test (which prints one KTAP case per check; its cases are folded
-# into this suite's KTAP), then removes the instances and unloads what it loaded.
+# Loads the module, creates two instances, attaches a loop device as namespace 1 of each
+# (when the instance offers that attribute), runs tools/vfio/vfio_device_test on the first
+# with the second as its serial-number peer (it prints one KTAP case per check; its cases
+# are folded into this suite's KTAP), drives the second with the vnvme-vfio CLI, then
+# removes the instances and unloads what it loaded.
 #
 # Environment: VNVME_KO         the module built for the running kernel (else searched)
 #              VNVME_VFIO_TYPE  mdev type to test (default vnvme-small)
@@ -14,6 +15,7 @@ set -u
 SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd -- "$SUITE_DIR/../../.." && pwd)
 TEST_BIN=$ROOT/tools/vfio/vfio_device_test
+CLI=$ROOT/tools/vfio/vnvme-vfio
 TYPE=${VNVME_VFIO_TYPE:-vnvme-small}
 PARENT=/sys/class/mdev_bus/vnvme
 MDEV_DEVICES=/sys/bus/mdev/devices
@@ -46,8 +48,9 @@ fi
 
 loaded_vnvme=0
 instances=()
-loop_dev=
-loop_file=
+loop_devs=()
+loop_files=()
+work_dir=
 
 diag() { echo "# $*"; }
 
@@ -84,14 +87,23 @@ create_instance() {
 	instances+=("$uuid")
 }
 
-# Namespace 1 on a loop device over a tmpfs file, if the instance has the attribute.
+# Namespace 1 of instance $1 on a loop device over a 64 MiB file in the tmpfs overlay.
 attach_namespace() {
-	local ns=$MDEV_DEVICES/$1/ns1
-	loop_file=$(mktemp /tmp/vnvme-vfio-ns.XXXXXX) &&
-		truncate -s 64M "$loop_file" &&
-		loop_dev=$(losetup -f --show "$loop_file") &&
-		echo "$loop_dev" >"$ns/device_path" &&
-		echo 1 >"$ns/enable"
+	local ns=$MDEV_DEVICES/$1/ns1 file dev
+	file=$work_dir/ns-$1.img
+	truncate -s 64M "$file" || return 1
+	loop_files+=("$file")
+	dev=$(losetup -f --show "$file") || return 1
+	loop_devs+=("$dev")
+	echo "$dev" >"$ns/device_path" && echo 1 >"$ns/enable"
+}
+
+attach_namespaces() {
+	local uuid
+	modprobe loop || return 1
+	for uuid in "${instances[@]}"; do
+		attach_namespace "$uuid" || return 1
+	done
 }
 
 # Re-emit the test program's KTAP cases through this suite's ktap functions, passing
@@ -135,11 +147,71 @@ cleanup() {
 		fi
 		[[ -e $MDEV_DEVICES/$uuid ]] && ok=0
 	done
-	if [[ -n $loop_dev ]]; then
-		losetup -d "$loop_dev" || ok=0
-	fi
-	[[ -n $loop_file ]] && rm -f "$loop_file"
+	for dev in "${loop_devs[@]}"; do
+		losetup -d "$dev" || ok=0
+	done
+	rm -rf "$work_dir"
 	((ok))
+}
+
+# cli_case NAME EXPECTED_STATUS CLI_ARGS...: run vnvme-vfio, show its output as diagnostics.
+cli_case() {
+	local name=$1 want=$2 status output lines
+	shift 2
+	output=$("$CLI" "$@" 2>&1)
+	status=$?
+	mapfile -t lines <<<"$output"
+	[[ -n $output ]] && printf '# %s\n' "${lines[@]:0:40}"
+	if ((status == want)); then
+		ktap_ok "$name"
+	else
+		ktap_not_ok "$name" "vnvme-vfio $* exited with $status, expected $want"
+	fi
+	cli_output=$output
+}
+
+# json_check PYTHON_EXPR: evaluate EXPR on the JSON in $cli_output (as d).
+json_check() {
+	python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); sys.exit(0 if eval(sys.argv[1]) else 1)' \
+		"$1" <<<"$cli_output"
+}
+
+# 64-byte Identify SQE (CNS in cdw10) as hex: opcode, flags, CID 0x1234, then zeros.
+identify_sqe_hex() {
+	printf '%02x00341200000000%s%s%08x%s' "$1" "$(printf '0%.0s' {1..32})" \
+		"$(printf '0%.0s' {1..32})" $((($2 & 0xff) << 24)) "$(printf '0%.0s' {1..40})"
+}
+
+cli_cases() {
+	local uuid=$1 have_ns=$2 data=$work_dir/cli-data
+	cli_case cli_info_json 0 "$uuid" info --json
+	ktap_check cli_info_json_valid json_check 'd["device"]["num_regions"] == 9 and d["pci"]["class"] == 0x010802'
+	cli_case cli_id_ctrl 0 "$uuid" id-ctrl
+	cli_case cli_raw_identify 0 "$uuid" raw --admin "$(identify_sqe_hex 6 1)" --data-in 4096
+	ktap_check cli_raw_identify_cid grep -q "cid 4660 status 0x0000" <<<"$cli_output"
+	cli_case cli_raw_invalid_opcode 1 "$uuid" raw --admin "$(identify_sqe_hex 0xff 0)"
+	cli_case cli_usage_error 2 "$uuid" read 1
+	cli_case cli_missing_instance 3 00000000-0000-0000-0000-000000000000 info
+	if ((!have_ns)); then
+		ktap_skip cli_io "no namespace attached"
+		return
+	fi
+	cli_case cli_id_ns 0 "$uuid" id-ns 1
+	head -c $((8 * 4096)) /dev/urandom >"$data.in"
+	cli_case cli_write 0 "$uuid" write 1 16 64 "$data.in"
+	cli_case cli_read 0 "$uuid" read 1 16 64 "$data.out"
+	ktap_check cli_read_matches_write cmp -n $((8 * 4096)) "$data.in" "$data.out"
+	cli_case cli_verify_io 0 "$uuid" verify-io 1 --lba-count 2048 --queues 2 --qd 8
+	cli_case cli_verify_io_irq 0 "$uuid" verify-io 1 --lba-count 2048 --queues 2 --qd 4 \
+		--bs 64k --irq --seed 7
+	cli_case cli_bench_randread 0 "$uuid" bench 1 --rw randread --bs 4k --qd 8 --ios 4000 --json
+	ktap_check cli_bench_json_valid json_check 'd["ios"] == 4000 and d["iops"] > 0 and d["lat_us"]["p99"] >= d["lat_us"]["p50"] > 0'
+	cli_case cli_bench_randwrite_irq 0 "$uuid" bench 1 --rw randwrite --bs 4k --qd 16 \
+		--queues 2 --seconds 1 --irq
+	cli_case cli_bench_write_verify 0 "$uuid" bench 1 --rw write --bs 128k --qd 4 \
+		--lba-count 8192 --ios 64 --verify
+	cli_case cli_bench_read_verify 0 "$uuid" bench 1 --rw read --bs 128k --qd 4 \
+		--lba-count 8192 --ios 64 --verify
 }
 
 if [[ ! -x $TEST_BIN ]]; then
@@ -154,16 +226,19 @@ fi
 if [[ ! -x $TEST_BIN ]]; then
 	ktap_not_ok "vfio_device_test_built" "$TEST_BIN missing (make -C tools/vfio)"
 elif ktap_check "mdev_instances_created" eval 'create_instance && create_instance'; then
-	if [[ -e $MDEV_DEVICES/${instances[0]}/ns1/device_path ]]; then
-		ktap_check "namespace1_attached" attach_namespace "${instances[0]}"
-	else
-		ktap_skip "namespace1_attached" "instance has no ns1/device_path attribute"
+	work_dir=$(mktemp -d /tmp/vnvme-vfio.XXXXXX)
+	have_ns=0
+	if [[ ! -e $MDEV_DEVICES/${instances[0]}/ns1/device_path ]]; then
+		ktap_skip "namespaces_attached" "instance has no ns1/device_path attribute"
+	elif ktap_check "namespaces_attached" attach_namespaces; then
+		have_ns=1
 	fi
 	diag "vfio_device_test ${VNVME_VFIO_ARGS:-} --peer ${instances[1]} ${instances[0]}"
 	# shellcheck disable=SC2086 # VNVME_VFIO_ARGS is a word list
 	fold_ktap < <(timeout 1800 "$TEST_BIN" ${VNVME_VFIO_ARGS:-} --peer "${instances[1]}" \
 		"${instances[0]}" 2>&1)
 	wait $! || diag "vfio_device_test exited with status $?"
+	cli_cases "${instances[1]}" "$have_ns"
 fi
 ktap_check "mdev_instances_removed" cleanup
 if ((loaded_vnvme)); then

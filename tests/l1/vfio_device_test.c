@@ -1135,6 +1135,80 @@ out:
 	ctrl_down(env, &ctrl);
 }
 
+/* Compare, Verify, Write Zeroes, DSM and Flush as Identify Controller advertises them. */
+static void test_namespace_commands(struct test_env *env)
+{
+	const uint32_t nlb = 16, seed = 0xc0ffee;
+	struct vnvme_dma_buf data = { 0 }, ranges = { 0 };
+	struct nvme_dsm_range *range;
+	struct nvme_id_ctrl id;
+	struct vnvme_queue *q;
+	struct vnvme_ctrl ctrl;
+	struct vnvme_ns ns;
+	uint64_t slba, bad;
+	size_t i, len;
+	int ret;
+
+	if (!ctrl_up(env, &ctrl, -1))
+		goto out;
+	ret = vnvme_ns_init(&ns, &ctrl, 1);
+	if (ret) {
+		skip(env, "namespace 1 not usable (%d: %s)", ret, vnvme_last_error());
+		goto out;
+	}
+	if (!EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id)) ||
+	    !EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 1, 16, -1, &q)) ||
+	    !EXPECT(ns.nsze > 2 * nlb, "namespace of %llu blocks", (unsigned long long)ns.nsze))
+		goto out;
+	slba = ns.nsze - nlb;	/* the end of the namespace */
+	len = (size_t)nlb * ns.lba_size;
+	if (!EXPECT_OK(vnvme_dma_alloc(env->dev, len, &data)) ||
+	    !EXPECT_OK(vnvme_dma_alloc(env->dev, 4096, &ranges)))
+		goto out;
+	diag("ONCS 0x%x VWC 0x%x, blocks %llu..%llu", id.oncs, id.vwc,
+	     (unsigned long long)slba, (unsigned long long)(slba + nlb - 1));
+
+	vnvme_pattern_fill(data.vaddr, ns.lba_size, slba, nlb, seed);
+	EXPECT_OK(vnvme_io_write(&ns, q, slba, nlb, &data));
+	if (id.oncs & (1u << 0)) {
+		EXPECT_OK(vnvme_io_compare(&ns, q, slba, nlb, &data));
+		((uint8_t *)data.vaddr)[len - 1] ^= 0x5a;
+		ret = vnvme_io_compare(&ns, q, slba, nlb, &data);
+		EXPECT(ret > 0 && NVME_STATUS_CODE(ret) == NVME_SC_COMPARE_FAILED,
+		       "compare of different data returned %d", ret);
+	}
+	if (id.oncs & (1u << 7))
+		EXPECT_OK(vnvme_io_verify(&ns, q, slba, nlb));
+	memset(data.vaddr, 0, len);
+	EXPECT_OK(vnvme_io_read(&ns, q, slba, nlb, &data));
+	EXPECT_OK(vnvme_pattern_check(data.vaddr, ns.lba_size, slba, nlb, seed, &bad));
+	if (id.oncs & (1u << 3)) {
+		EXPECT_OK(vnvme_io_write_zeroes(&ns, q, slba, nlb / 2, 0));
+		memset(data.vaddr, 0xa5, len);
+		EXPECT_OK(vnvme_io_read(&ns, q, slba, nlb, &data));
+		for (i = 0; i < len / 2 && !((uint8_t *)data.vaddr)[i]; i++)
+			;
+		EXPECT(i == len / 2, "byte %zu after Write Zeroes is not zero", i);
+		EXPECT_OK(vnvme_pattern_check((uint8_t *)data.vaddr + len / 2, ns.lba_size,
+					      slba + nlb / 2, nlb / 2, seed, &bad));
+	}
+	if (id.oncs & (1u << 2)) {
+		range = ranges.vaddr;
+		range->nlb = nlb;
+		range->slba = slba;
+		EXPECT_OK(vnvme_io_dsm(&ns, q, &ranges, 1, NVME_DSM_ATTR_DEALLOCATE));
+	}
+	EXPECT_OK(vnvme_io_flush(&ns, q));
+	/* Past the end of the namespace: LBA Out of Range. */
+	ret = vnvme_io_read(&ns, q, ns.nsze - 1, 2, &data);
+	EXPECT(ret > 0 && NVME_STATUS_CODE(ret) == NVME_SC_LBA_RANGE,
+	       "read across the end returned %d", ret);
+out:
+	vnvme_dma_free(env->dev, &data);
+	vnvme_dma_free(env->dev, &ranges);
+	ctrl_down(env, &ctrl);
+}
+
 /*
  * Unmapping memory that holds live queues must return promptly (the device
  * drops its pins synchronously).  The controller may then go on once the
@@ -1269,6 +1343,7 @@ static const struct test_case cases[] = {
 	{ "controller_admin_interrupt", test_controller_admin_interrupt },
 	{ "controller_io_queues", test_controller_io_queues },
 	{ "namespace_io", test_namespace_io },
+	{ "namespace_commands", test_namespace_commands },
 	{ "dma_unmap_live_queues", test_dma_unmap_live_queues },
 	{ "req_irq_on_remove", test_req_irq_on_remove },
 };

@@ -538,7 +538,7 @@ struct vnvme_ctrl {
 	struct vnvme_queue admin;
 	struct vnvme_queue *io_queues[NVME_MAX_QID + 1];	/* by qid */
 	struct vnvme_dma_buf scratch;	/* bounce buffer for admin data */
-	struct vnvme_dma_buf scratch_prp_list;
+	struct vnvme_dma_buf scratch_prp_list;	/* PRP list covering scratch */
 };
 
 /* Register access (64-bit writes are two 32-bit writes, low then high). */
@@ -641,8 +641,9 @@ void vnvme_cmd_rw(struct nvme_sqe *sqe, uint8_t opcode, uint32_t nsid,
 		  uint64_t slba, uint32_t nlb);
 
 /*
- * Synchronous I/O on queue q.  nlb is a 1-based block count; buf must
- * hold nlb * lba_size bytes (the PRP list comes from ctrl->scratch_prp_list).
+ * Synchronous I/O on queue q.  nlb is a 1-based block count (1..65536);
+ * buf must hold nlb * lba_size bytes.  A PRP list, when needed, is taken
+ * from the arena for the duration of the command.
  */
 int vnvme_io_read(struct vnvme_ns *ns, struct vnvme_queue *q, uint64_t slba,
 		  uint32_t nlb, const struct vnvme_dma_buf *buf);

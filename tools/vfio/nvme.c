@@ -14,7 +14,7 @@
 #include "internal.h"
 
 #define PRP_ENTRIES_PER_PAGE	(NVME_PAGE_SIZE / sizeof(uint64_t))
-#define SCRATCH_PRP_LIST_PAGES	4	/* synchronous I/O up to ~8 MiB */
+#define SCRATCH_PRP_LIST_PAGES	DIV_ROUND_UP(VNVME_SCRATCH_SIZE / NVME_PAGE_SIZE, PRP_ENTRIES_PER_PAGE)
 
 uint64_t vnvme_now_ns(void)
 {
@@ -738,6 +738,8 @@ static int io_data_cmd(struct vnvme_ns *ns, struct vnvme_queue *q, uint8_t opcod
 		       uint64_t slba, uint32_t nlb, const struct vnvme_dma_buf *buf)
 {
 	size_t len = (size_t)nlb * ns->lba_size;
+	size_t list_size = vnvme_prp_list_size(buf->iova, len);
+	struct vnvme_dma_buf prp_list = { 0 };
 	struct nvme_sqe sqe;
 	int ret;
 
@@ -745,8 +747,15 @@ static int io_data_cmd(struct vnvme_ns *ns, struct vnvme_queue *q, uint8_t opcod
 		return vnvme_fail(-EINVAL, "%u blocks do not fit the command or a %zu byte buffer",
 				  nlb, buf->size);
 	vnvme_cmd_rw(&sqe, opcode, ns->nsid, slba, nlb);
-	ret = vnvme_set_prps(&sqe, buf->iova, len, &ns->ctrl->scratch_prp_list);
-	return ret ? ret : vnvme_exec(q, &sqe, NULL);
+	ret = list_size ? vnvme_dma_alloc(ns->ctrl->dev, list_size, &prp_list) : 0;
+	if (!ret)
+		ret = vnvme_set_prps(&sqe, buf->iova, len, &prp_list);
+	if (!ret)
+		ret = vnvme_exec(q, &sqe, NULL);
+	/* A timed-out command may still read its PRP list: keep it then. */
+	if (ret != -ETIMEDOUT)
+		vnvme_dma_free(ns->ctrl->dev, &prp_list);
+	return ret;
 }
 
 int vnvme_io_read(struct vnvme_ns *ns, struct vnvme_queue *q, uint64_t slba,

@@ -470,11 +470,15 @@ static int session_create_queues(struct session *s, const struct cli *cli,
 /* Leave the controller disabled, as found. */
 static void session_close(struct session *s)
 {
+	uint32_t csts = 0;
 	unsigned int i;
 
 	if (s->ctrl_ready) {
-		for (i = 0; i < s->nr_io_queues; i++)
-			vnvme_delete_io_queue_pair(&s->ctrl, s->io_queues[i]->qid);
+		/* A dead or fatal controller would only time out every deletion. */
+		if (!vnvme_reg_read32(&s->ctrl, NVME_REG_CSTS, &csts) &&
+		    (csts & (NVME_CSTS_RDY | NVME_CSTS_CFS)) == NVME_CSTS_RDY)
+			for (i = 0; i < s->nr_io_queues; i++)
+				vnvme_delete_io_queue_pair(&s->ctrl, s->io_queues[i]->qid);
 		vnvme_ctrl_disable(&s->ctrl);
 	}
 	free(s->io_queues);

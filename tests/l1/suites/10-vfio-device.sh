@@ -10,6 +10,7 @@
 # Environment: VNVME_KO         the module built for the running kernel (else searched)
 #              VNVME_VFIO_TYPE  mdev type to test (default vnvme-small)
 #              VNVME_VFIO_ARGS  extra vfio_device_test arguments (e.g. --iommufd)
+# vnvme-timeout: 1200
 set -u
 
 SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -20,31 +21,8 @@ TYPE=${VNVME_VFIO_TYPE:-vnvme-small}
 PARENT=/sys/class/mdev_bus/vnvme
 MDEV_DEVICES=/sys/bus/mdev/devices
 
-if [[ -r $ROOT/tests/lib/ktap.sh ]]; then
-	# shellcheck source=tests/lib/ktap.sh
-	source "$ROOT/tests/lib/ktap.sh"
-else
-	# Stand-in with the same contract until the shared library exists.
-	ktap_count=0 ktap_passed=0 ktap_failed=0 ktap_skipped=0
-	echo "KTAP version 1"
-	ktap_ok() { echo "ok $((++ktap_count)) $1"; ((++ktap_passed)); }
-	ktap_not_ok() {
-		[[ -n ${2:-} ]] && echo "# $2"
-		echo "not ok $((++ktap_count)) $1"
-		((++ktap_failed))
-	}
-	ktap_skip() { echo "ok $((++ktap_count)) $1 # SKIP $2"; ((++ktap_skipped)); }
-	ktap_check() {
-		local name=$1
-		shift
-		if "$@"; then ktap_ok "$name"; else ktap_not_ok "$name"; fi
-	}
-	ktap_finish() {
-		echo "1..$ktap_count"
-		echo "# $ktap_passed passed, $ktap_failed failed, $ktap_skipped skipped"
-		((ktap_failed == 0))
-	}
-fi
+# shellcheck source=tests/lib/ktap.sh
+source "$ROOT/tests/lib/ktap.sh"
 
 loaded_vnvme=0
 instances=()
@@ -52,7 +30,21 @@ loop_devs=()
 loop_files=()
 work_dir=
 
-diag() { echo "# $*"; }
+# step NAME FUNC ARGS...: a setup step as a test case. Unlike ktap_check it runs FUNC in
+# this shell, so what FUNC records (modules, instances, loop devices) is kept for cleanup.
+step() {
+	local name=$1 log status=0
+	shift
+	log=$(mktemp)
+	"$@" >"$log" 2>&1 </dev/null || status=$?
+	if ((status == 0)); then
+		ktap_ok "$name"
+	else
+		ktap_not_ok "$name" "$*: exit status $status" "$(cat "$log")"
+	fi
+	rm -f "$log"
+	return "$status"
+}
 
 find_module() {
 	local ko
@@ -71,10 +63,9 @@ load_modules() {
 	[[ -d /sys/module/vnvme ]] && return 0
 	local ko
 	if ! ko=$(find_module); then
-		diag "no vnvme.ko for $(uname -r) (set VNVME_KO)"
+		echo "no vnvme.ko for $(uname -r) (set VNVME_KO)"
 		return 1
 	fi
-	diag "insmod $ko"
 	insmod "$ko" || return 1
 	loaded_vnvme=1
 }
@@ -130,8 +121,9 @@ fold_ktap() {
 			((++seen))
 			ktap_not_ok "${rest#* }"
 			;;
-		"Bail out!"*) diag "vfio_device_test: $line" ;;
-		*) echo "$line" ;;
+		"Bail out!"*) ktap_diag "vfio_device_test: $line" ;;
+		"#"*) echo "$line" ;;
+		*) ktap_diag "$line" ;;
 		esac
 	done
 	if ((seen < planned)); then
@@ -156,12 +148,11 @@ cleanup() {
 
 # cli_case NAME EXPECTED_STATUS CLI_ARGS...: run vnvme-vfio, show its output as diagnostics.
 cli_case() {
-	local name=$1 want=$2 status output lines
+	local name=$1 want=$2 status output
 	shift 2
-	output=$("$CLI" "$@" 2>&1)
+	output=$("$CLI" "$@" 2>&1 </dev/null)
 	status=$?
-	mapfile -t lines <<<"$output"
-	[[ -n $output ]] && printf '# %s\n' "${lines[@]:0:40}"
+	[[ -n $output ]] && ktap_diag "$(head -n 40 <<<"$output")"
 	if ((status == want)); then
 		ktap_ok "$name"
 	else
@@ -176,6 +167,11 @@ json_check() {
 		"$1" <<<"$cli_output"
 }
 
+# cli_output_has PATTERN: the last vnvme-vfio output matches the grep pattern.
+cli_output_has() {
+	grep -q -- "$1" <<<"$cli_output"
+}
+
 # 64-byte Identify SQE (CNS in cdw10) as hex: opcode, flags, CID 0x1234, then zeros.
 identify_sqe_hex() {
 	printf '%02x00341200000000%s%s%08x%s' "$1" "$(printf '0%.0s' {1..32})" \
@@ -188,7 +184,7 @@ cli_cases() {
 	ktap_check cli_info_json_valid json_check 'd["device"]["num_regions"] == 9 and d["pci"]["class"] == 0x010802'
 	cli_case cli_id_ctrl 0 "$uuid" id-ctrl
 	cli_case cli_raw_identify 0 "$uuid" raw --admin "$(identify_sqe_hex 6 1)" --data-in 4096
-	ktap_check cli_raw_identify_cid grep -q "cid 4660 status 0x0000" <<<"$cli_output"
+	ktap_check cli_raw_identify_cid cli_output_has "cid 4660 status 0x0000"
 	cli_case cli_raw_invalid_opcode 1 "$uuid" raw --admin "$(identify_sqe_hex 0xff 0)"
 	cli_case cli_usage_error 2 "$uuid" read 1
 	cli_case cli_missing_instance 3 00000000-0000-0000-0000-000000000000 info
@@ -214,34 +210,35 @@ cli_cases() {
 		--lba-count 8192 --ios 64 --verify
 }
 
-if [[ ! -x $TEST_BIN ]]; then
+ktap_start vfio-device
+if [[ ! -x $TEST_BIN || ! -x $CLI ]]; then
 	make -s -C "$ROOT/tools/vfio" >/dev/null 2>&1
 fi
 
-if ! ktap_check "vfio_modules_loaded" load_modules; then
+if ! step "vfio_modules_loaded" load_modules; then
 	ktap_skip "vfio_device_test" "modules not loaded"
 	ktap_finish
 	exit
 fi
 if [[ ! -x $TEST_BIN ]]; then
 	ktap_not_ok "vfio_device_test_built" "$TEST_BIN missing (make -C tools/vfio)"
-elif ktap_check "mdev_instances_created" eval 'create_instance && create_instance'; then
+elif step "mdev_instances_created" eval 'create_instance && create_instance'; then
 	work_dir=$(mktemp -d /tmp/vnvme-vfio.XXXXXX)
 	have_ns=0
 	if [[ ! -e $MDEV_DEVICES/${instances[0]}/ns1/device_path ]]; then
 		ktap_skip "namespaces_attached" "instance has no ns1/device_path attribute"
-	elif ktap_check "namespaces_attached" attach_namespaces; then
+	elif step "namespaces_attached" attach_namespaces; then
 		have_ns=1
 	fi
-	diag "vfio_device_test ${VNVME_VFIO_ARGS:-} --peer ${instances[1]} ${instances[0]}"
+	ktap_diag "vfio_device_test ${VNVME_VFIO_ARGS:-} --peer ${instances[1]} ${instances[0]}"
 	# shellcheck disable=SC2086 # VNVME_VFIO_ARGS is a word list
 	fold_ktap < <(timeout 1800 "$TEST_BIN" ${VNVME_VFIO_ARGS:-} --peer "${instances[1]}" \
 		"${instances[0]}" 2>&1)
-	wait $! || diag "vfio_device_test exited with status $?"
+	wait $! || ktap_diag "vfio_device_test exited with status $?"
 	cli_cases "${instances[1]}" "$have_ns"
 fi
-ktap_check "mdev_instances_removed" cleanup
+step "mdev_instances_removed" cleanup
 if ((loaded_vnvme)); then
-	ktap_check "vnvme_module_unloaded" rmmod vnvme
+	step "vnvme_module_unloaded" rmmod vnvme
 fi
 ktap_finish

@@ -108,7 +108,8 @@ u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
 	if (psdt == 3 || (psdt && req->sq->qid == 0))
 		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
 
-	walk.max_segs = len / VNVME_PAGE_SIZE + 2;
+	/* PRPs are page shaped; SGLs may use small blocks (non-Linux guests). */
+	walk.max_segs = len / (psdt ? 512 : VNVME_PAGE_SIZE) + 2;
 	walk.segs = kcalloc(walk.max_segs, sizeof(*walk.segs), GFP_KERNEL);
 	if (!walk.segs)
 		return VNVME_SC_INTERNAL;

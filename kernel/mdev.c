@@ -94,36 +94,58 @@ static void vnvme_close_device(struct vfio_device *vdev)
 	mutex_unlock(&ctrl->open_lock);
 }
 
+/* Largest naturally aligned access at pos that fits in the remaining bytes. */
+static size_t vnvme_access_size(u64 pos, size_t left, size_t max)
+{
+	size_t n = max;
+
+	while (n > 1 && ((pos & (n - 1)) || n > left))
+		n >>= 1;
+	return n;
+}
+
+/*
+ * Region access of any length (QEMU reads the whole config space at once),
+ * split into naturally aligned pieces of at most 4 (config) or 8 (BAR0)
+ * bytes, which is what the register emulation understands.
+ */
 static ssize_t vnvme_region_rw(struct vnvme_ctrl *ctrl, char __user *ubuf,
 			       size_t count, loff_t *ppos, bool is_write)
 {
 	unsigned int index = VNVME_REGION_INDEX(*ppos);
 	u64 pos = VNVME_REGION_OFFSET(*ppos);
+	size_t done = 0, max;
 	u8 buf[8];
 	int ret;
 
-	if (count == 0 || count > sizeof(buf))
-		return -EINVAL;
-	if (is_write && copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
-		ret = vnvme_pci_config_rw(ctrl, pos, buf, count, is_write);
+		max = 4;
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
-		ret = vnvme_bar0_rw(ctrl, pos, buf, count, is_write);
+		max = 8;
 		break;
 	default:
-		ret = -EINVAL;
+		return -EINVAL;
 	}
-	if (ret)
-		return ret;
 
-	if (!is_write && copy_to_user(ubuf, buf, count))
-		return -EFAULT;
-	*ppos += count;
-	return count;
+	while (done < count) {
+		size_t n = vnvme_access_size(pos + done, count - done, max);
+
+		if (is_write && copy_from_user(buf, ubuf + done, n))
+			return -EFAULT;
+		if (index == VFIO_PCI_CONFIG_REGION_INDEX)
+			ret = vnvme_pci_config_rw(ctrl, pos + done, buf, n, is_write);
+		else
+			ret = vnvme_bar0_rw(ctrl, pos + done, buf, n, is_write);
+		if (ret)
+			return done ? done : ret;
+		if (!is_write && copy_to_user(ubuf + done, buf, n))
+			return -EFAULT;
+		done += n;
+	}
+	*ppos += done;
+	return done;
 }
 
 static ssize_t vnvme_read(struct vfio_device *vdev, char __user *buf,

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vnvme-kernels: 6.1 6.12
+# Nested suite, run in L1: an L2 Debian guest (same kernel) with
+# -device vfio-pci,sysfsdev=<instance> uses the controller with its inbox
+# nvme driver: nvme-cli, fio with verify, ext4, hot attach/detach, reset.
+# Then L1 checks the data in the backing file and that nothing leaked.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/ktap.sh
+. tests/l1/lib/vnvme.sh
+
+ktap_start e2e-linux-guest
+
+work=${VNVME_OUT:-$(mktemp -d)}/e2e-linux
+mkdir -p "$work/mbox"
+ktap_check "module loads" vnvme_load
+uuid=$(vnvme_create medium)
+dev=$VNVME_DEVICES/$uuid
+ns1=$(vnvme_loop 64)
+ns2=$(vnvme_loop 64)
+ns3=$(vnvme_loop 16)
+ns2_file=$(losetup -nO BACK-FILE "$ns2")
+ktap_check "namespaces 1 and 2 attach" sh -c "echo $ns1 > $dev/ns1/device_path && echo 1 > $dev/ns1/enable && echo $ns2 > $dev/ns2/device_path && echo 1 > $dev/ns2/enable && echo $ns3 > $dev/ns3/device_path"
+
+# Mailbox: the guest asks, L1 does it and answers.
+serve_mailbox() {
+	local mbox=$1
+	while [ ! -e "$mbox/l2-finished" ]; do
+		if [ -e "$mbox/attach.request" ] && [ ! -e "$mbox/attach.done" ]; then
+			echo 1 > "$dev/ns3/enable" && touch "$mbox/attach.done"
+		fi
+		if [ -e "$mbox/detach.request" ] && [ ! -e "$mbox/detach.done" ]; then
+			echo 0 > "$dev/ns3/enable" && touch "$mbox/detach.done"
+		fi
+		sleep 1
+	done
+}
+serve_mailbox "$work/mbox" &
+mailbox_pid=$!
+
+start=$(date +%s)
+VNVME_SERIAL=$(cat "$dev/vnvme/serial") VNVME_NS1_LBAS=$((64 * 2048)) \
+	tools/vm/run --kernel "$(uname -r)" --smp 4 --mem 768 --timeout 2400 --out "$work/mbox" \
+	--qemu-arg -device --qemu-arg "vfio-pci,sysfsdev=$dev" \
+	-- tests/e2e/guest/linux-guest.sh > "$work/l2-console.log" 2>&1
+l2_status=$?
+kill "$mailbox_pid" 2>/dev/null
+ktap_diag "L2 run took $(($(date +%s) - start)) s, exit status $l2_status"
+if [ $l2_status -ne 0 ]; then
+	ktap_diag "last L2 console lines:" "$(tail -20 "$work/l2-console.log")"
+fi
+ktap_check "the L2 guest ran to the end" test -e "$work/mbox/l2-finished"
+
+# Each guest-side check becomes a test of this suite.
+while IFS= read -r line; do
+	case $line in
+	"PASS "*) ktap_ok "guest: ${line#PASS }" ;;
+	"FAIL "*) name=${line#FAIL }; ktap_not_ok "guest: ${name%%: *}" "${name#*: }" ;;
+	esac
+done < "$work/mbox/results"
+
+ktap_check "the file system data is in the backing file (read from L1)" \
+	grep -aq VNVME-E2E-MARKER-64 "$ns2_file"
+ktap_check "no pinned guest pages remain after QEMU exits" grep -qx 0 "$dev/vnvme/pinned_pages"
+ktap_check "controller state is off after QEMU exits" grep -qx off "$dev/vnvme/state"
+ktap_check "the instance can be removed" sh -c "echo 1 > $dev/remove"
+ktap_check "the module unloads" rmmod vnvme
+ktap_check "L1 kernel log has no oops, warning or lockdep report" dmesg_clean
+losetup -D
+ktap_finish

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# host-tools: the contract of the test tooling itself: kernel resolution, and tools/vm/run
+# booting, streaming output, propagating exit status, sharing the out dir and environment.
+# Set VNVME_TEST_NESTED=1 to also boot a nested guest (takes minutes).
+set -euo pipefail
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lib/ktap.sh
+source "$repo/tests/lib/ktap.sh"
+cd "$repo"
+
+# The scripts of the test tooling, which must stay shellcheck-clean.
+TOOLING_SCRIPTS=(tools/deps.sh tools/kernels.sh tools/lib/*.sh tools/vm/run tools/vm/initramfs.sh
+	tools/vm/guest.sh tests/run tests/lib/*.sh tests/l1/run-in-vm tests/l1/suites/00-boot.sh
+	tests/host/00-tools.sh .ci/run)
+
+tmp=$(mktemp -d)
+trap 'rm -rf -- "$tmp"' EXIT
+
+# Run tools/vm/run ARGS...; expect exit status WANT.
+expect_status() {
+	local want=$1 status=0
+	shift
+	tools/vm/run "$@" >"$tmp/out" 2>&1 || status=$?
+	((status == want)) || { echo "tools/vm/run $*: exit $status, want $want"; cat "$tmp/out"; return 1; }
+}
+
+check_release() {
+	local release
+	release=$(tools/kernels.sh release "$1")
+	echo "$1 -> $release"
+	[[ $release =~ ^$2$ ]]
+}
+
+check_release_echo() {
+	[[ $(tools/kernels.sh release 6.1.0-99-amd64) == 6.1.0-99-amd64 ]] &&
+		! tools/kernels.sh release 5.10 2>/dev/null
+}
+
+# shellcheck disable=SC2016 # expanded in the guest
+# One boot checks that only the command's output arrives (no boot noise), in the caller's
+# cwd, with the caller's VNVME_* variables, and that the guest can write to --out.
+check_streaming_and_sharing() {
+	local expected
+	VNVME_TEST_TOKEN="a 'quoted' \$value" tools/vm/run --out "$tmp/share" -- \
+		sh -c 'echo hello; pwd; echo "$VNVME_TEST_TOKEN"; echo from-guest >"$VNVME_OUT/file"' \
+		>"$tmp/stream" 2>&1
+	expected=$(printf '%s\n' hello "$repo" "a 'quoted' \$value")
+	diff -u <(echo "$expected") "$tmp/stream" && [[ $(cat "$tmp/share/file") == from-guest ]]
+}
+
+check_initrd_only() {
+	printf 'echo in-initrd\nexit 4\n' >"$tmp/script.sh"
+	expect_status 4 --initrd-only -- "$tmp/script.sh" && grep -qx in-initrd "$tmp/out"
+}
+
+check_kernel_612() {
+	expect_status 0 --kernel 6.12 -- uname -r && grep -q '^6\.12\.' "$tmp/out"
+}
+
+# shellcheck disable=SC2016 # expanded in the guest
+check_nested() {
+	expect_status 9 --timeout 1500 -- tools/vm/run --timeout 1200 -- \
+		sh -c 'echo "depth $VNVME_VM_DEPTH"; exit 9' && grep -qx "depth 2" "$tmp/out"
+}
+
+ktap_start host-tools
+ktap_plan 13
+ktap_check "kernels.sh list names both series" diff <(printf '6.1\n6.12\n') <(tools/kernels.sh list)
+ktap_check "kernels.sh release 6.1" check_release 6.1 '6\.1\.0-[0-9]+-amd64'
+ktap_check "kernels.sh release 6.12" check_release 6.12 '6\.12\.[0-9]+\+deb12-amd64'
+ktap_check "kernels.sh release echoes a release, rejects others" check_release_echo
+ktap_check "vm/run -- true exits 0" expect_status 0 -- true
+ktap_check "vm/run -- false exits 1" expect_status 1 -- false
+ktap_check "vm/run -- sh -c 'exit 7' exits 7" expect_status 7 -- sh -c 'exit 7'
+ktap_check "vm/run streams output, shares cwd, env and --out" check_streaming_and_sharing
+ktap_check "vm/run --timeout exits 124" expect_status 124 --timeout 30 -- sleep 600
+ktap_check "vm/run --initrd-only runs a script" check_initrd_only
+ktap_check "vm/run --kernel 6.12 boots 6.12" check_kernel_612
+if [[ ${VNVME_TEST_NESTED:-0} == 1 ]]; then
+	ktap_check "vm/run works nested" check_nested
+else
+	ktap_skip "vm/run works nested" "takes minutes; set VNVME_TEST_NESTED=1"
+fi
+if command -v shellcheck >/dev/null; then
+	ktap_check "tooling scripts are shellcheck-clean" shellcheck -x "${TOOLING_SCRIPTS[@]}"
+else
+	ktap_skip "tooling scripts are shellcheck-clean" "shellcheck not installed"
+fi
+ktap_finish

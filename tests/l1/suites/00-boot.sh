@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# l1-boot: the L1 guest is what the other suites assume: the requested Debian generic kernel,
+# the VFIO/mdev core loadable, and a vnvme.ko built for exactly this kernel.
+set -euo pipefail
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../../.." && pwd)
+# shellcheck source=tests/lib/ktap.sh
+source "$repo/tests/lib/ktap.sh"
+
+release=$(uname -r)
+
+# The runner exports the series or release it was asked for as VNVME_KERNEL (tests/run).
+check_requested_kernel() {
+	local want=${VNVME_KERNEL:-}
+	[[ -n $want ]] || { echo "VNVME_KERNEL not set"; return 1; }
+	[[ $release == "$want" || $release == "$want".* ]] || { echo "want $want, running $release"; return 1; }
+}
+
+check_generic_flavour() {
+	# -cloud-amd64 kernels have no mdev.ko.
+	[[ $release == *-amd64 && $release != *-cloud-amd64 && $release != *-rt-amd64 ]] || {
+		echo "not the generic flavour: $release"
+		return 1
+	}
+	grep -q "Debian" /proc/version || { cat /proc/version; return 1; }
+}
+
+check_vermagic() {
+	local vermagic
+	vermagic=$(modinfo -F vermagic "$VNVME_KO")
+	echo "vermagic: $vermagic"
+	[[ ${vermagic%% *} == "$release" ]]
+}
+
+ktap_start l1-boot
+ktap_plan 6
+ktap_check "kernel is the requested one" check_requested_kernel
+ktap_check "kernel is Debian's generic flavour" check_generic_flavour
+ktap_check "modprobe vfio_iommu_type1" modprobe vfio_iommu_type1
+ktap_check "modprobe mdev" modprobe mdev
+if [[ -f ${VNVME_KO:-} ]]; then
+	ktap_ok "vnvme.ko exists"
+	ktap_check "vnvme.ko vermagic matches uname -r" check_vermagic
+else
+	ktap_not_ok "vnvme.ko exists" "no file ${VNVME_KO:-(VNVME_KO unset)}; did 'make modules-all' build it?"
+	ktap_not_ok "vnvme.ko vermagic matches uname -r" "no module to check"
+fi
+ktap_finish

@@ -536,7 +536,8 @@ struct vnvme_ctrl {
 	unsigned int cmd_timeout_ms;	/* every command wait */
 	bool enabled;
 	struct vnvme_queue admin;
-	struct vnvme_queue *io_queues[NVME_MAX_QID + 1];	/* by qid */
+	struct vnvme_queue **io_queues;	/* by qid; grows as queues are created */
+	unsigned int io_queue_slots;	/* entries of io_queues */
 	struct vnvme_dma_buf scratch;	/* bounce buffer for admin data */
 	struct vnvme_dma_buf scratch_prp_list;	/* PRP list covering scratch */
 };
@@ -549,6 +550,8 @@ int vnvme_reg_write64(struct vnvme_ctrl *ctrl, uint32_t reg, uint64_t val);
 
 /* Read CAP/VS and allocate scratch buffers; touches no register. */
 int vnvme_ctrl_init(struct vnvme_ctrl *ctrl, struct vnvme_dev *dev);
+/* I/O queue qid, or NULL. */
+struct vnvme_queue *vnvme_io_queue(struct vnvme_ctrl *ctrl, uint16_t qid);
 /* Free queues and buffers (does not disable the controller). */
 void vnvme_ctrl_fini(struct vnvme_ctrl *ctrl);
 /* CC.EN = 0, wait CSTS.RDY = 0; forgets all queues. */

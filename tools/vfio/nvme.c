@@ -208,12 +208,37 @@ static void queue_free(struct vnvme_ctrl *ctrl, struct vnvme_queue *q)
 	vnvme_dma_free(ctrl->dev, &q->cq_mem);
 }
 
+struct vnvme_queue *vnvme_io_queue(struct vnvme_ctrl *ctrl, uint16_t qid)
+{
+	return qid < ctrl->io_queue_slots ? ctrl->io_queues[qid] : NULL;
+}
+
+/* Make room for qid in the queue table. */
+static int reserve_queue_slot(struct vnvme_ctrl *ctrl, uint16_t qid)
+{
+	unsigned int slots = ctrl->io_queue_slots;
+	struct vnvme_queue **table;
+
+	if (qid < slots)
+		return 0;
+	while (slots <= qid)
+		slots = slots ? slots * 2 : 64;
+	table = realloc(ctrl->io_queues, slots * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	memset(table + ctrl->io_queue_slots, 0,
+	       (slots - ctrl->io_queue_slots) * sizeof(*table));
+	ctrl->io_queues = table;
+	ctrl->io_queue_slots = slots;
+	return 0;
+}
+
 /* The controller forgot every queue (reset): release their memory. */
 static void forget_queues(struct vnvme_ctrl *ctrl)
 {
 	unsigned int qid;
 
-	for (qid = 1; qid <= NVME_MAX_QID; qid++) {
+	for (qid = 1; qid < ctrl->io_queue_slots; qid++) {
 		if (!ctrl->io_queues[qid])
 			continue;
 		queue_free(ctrl, ctrl->io_queues[qid]);
@@ -229,6 +254,9 @@ void vnvme_ctrl_fini(struct vnvme_ctrl *ctrl)
 	if (!ctrl->dev)
 		return;
 	forget_queues(ctrl);
+	free(ctrl->io_queues);
+	ctrl->io_queues = NULL;
+	ctrl->io_queue_slots = 0;
 	vnvme_dma_free(ctrl->dev, &ctrl->scratch);
 	vnvme_dma_free(ctrl->dev, &ctrl->scratch_prp_list);
 }
@@ -622,8 +650,10 @@ int vnvme_create_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid,
 	struct nvme_sqe sqe;
 	int irq_fd, ret;
 
-	if (!qid || qid > NVME_MAX_QID || ctrl->io_queues[qid])
+	if (!qid || qid > NVME_MAX_QID || vnvme_io_queue(ctrl, qid))
 		return vnvme_fail(-EINVAL, "I/O queue id %u invalid or in use", qid);
+	if (reserve_queue_slot(ctrl, qid))
+		return vnvme_fail(-ENOMEM, "out of memory");
 	if (depth < 2 || depth > NVME_CAP_MQES(ctrl->cap) + 1)
 		return vnvme_fail(-EINVAL, "queue depth %u out of range (MQES %u)",
 				  depth, NVME_CAP_MQES(ctrl->cap));
@@ -676,7 +706,7 @@ err_free:
 
 int vnvme_delete_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid)
 {
-	struct vnvme_queue *q = qid ? ctrl->io_queues[qid] : NULL;
+	struct vnvme_queue *q = qid ? vnvme_io_queue(ctrl, qid) : NULL;
 	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_DELETE_SQ, .cdw10 = qid };
 	int ret;
 

@@ -18,7 +18,7 @@ SERIES := $(shell $(REPO)/tools/kernels.sh list 2>/dev/null || echo "6.1 6.12")
 # Extra kbuild flags for modules-all: warnings are errors of the test suite.
 STRICT := W=1 C=1 CHECK="sparse -Wno-decl"
 
-.PHONY: all module modules-all userspace check demo clean
+.PHONY: all module modules-all userspace test-prereqs check demo clean
 
 all: module
 
@@ -41,6 +41,9 @@ modules-all:
 userspace:
 	$(MAKE) -C tools/vfio
 	@if [ -f userspace/Makefile ]; then $(MAKE) -C userspace; fi
+
+# Everything the test suites run: modules for every kernel and the tools.
+test-prereqs: modules-all userspace
 
 check:
 	tests/run

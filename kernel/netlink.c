@@ -68,7 +68,7 @@ static u64 vnvme_nl_next_id = 1;
 static unsigned int vnvme_nl_gen = 1;	/* changes on create/remove */
 
 struct vnvme_nl_evrec {
-	guid_t			uuid;
+	u8			uuid[VNVME_UUID_LEN];
 	const struct vnvme_type	*type;		/* static in main.c */
 	const char		*state;		/* string literal */
 	u64			seq;
@@ -99,6 +99,34 @@ static struct genl_family vnvme_nl_family;
 enum { VNVME_NL_MCGRP_EVENTS };
 
 /* ---- Message builders --------------------------------------------------- */
+
+/*
+ * mdev keeps the UUID as a guid_t (first three fields little endian, as
+ * guid_parse() stores them); netlink carries the bytes in the order of the
+ * canonical string, so userspace can parse and print it as a plain UUID.
+ */
+static void vnvme_nl_uuid(const struct vnvme_ctrl *ctrl, u8 *uuid)
+{
+	const u8 *g = ctrl->mdev->uuid.b;
+
+	uuid[0] = g[3];
+	uuid[1] = g[2];
+	uuid[2] = g[1];
+	uuid[3] = g[0];
+	uuid[4] = g[5];
+	uuid[5] = g[4];
+	uuid[6] = g[7];
+	uuid[7] = g[6];
+	memcpy(uuid + 8, g + 8, 8);
+}
+
+static int vnvme_nl_put_uuid(struct sk_buff *skb, const struct vnvme_ctrl *ctrl)
+{
+	u8 uuid[VNVME_UUID_LEN];
+
+	vnvme_nl_uuid(ctrl, uuid);
+	return nla_put(skb, VNVME_ATTR_UUID, VNVME_UUID_LEN, uuid);
+}
 
 static int vnvme_nl_put_type(struct sk_buff *skb, const struct vnvme_type *type)
 {
@@ -217,7 +245,7 @@ static int vnvme_nl_fill_instance(struct sk_buff *skb, struct vnvme_ctrl *ctrl,
 	hdr = vnvme_nl_put_hdr(skb, cb, info, VNVME_CMD_GET_INSTANCE);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put(skb, VNVME_ATTR_UUID, VNVME_UUID_LEN, ctrl->mdev->uuid.b) ||
+	if (vnvme_nl_put_uuid(skb, ctrl) ||
 	    vnvme_nl_put_type(skb, ctrl->type) ||
 	    nla_put_string(skb, VNVME_ATTR_STATE, vnvme_ctrl_state_name(ctrl)) ||
 	    nla_put_string(skb, VNVME_ATTR_SERIAL, serial) ||
@@ -326,7 +354,7 @@ static int vnvme_nl_fill_stats(struct sk_buff *skb, struct vnvme_ctrl *ctrl,
 	hdr = vnvme_nl_put_hdr(skb, cb, info, VNVME_CMD_GET_STATS);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put(skb, VNVME_ATTR_UUID, VNVME_UUID_LEN, ctrl->mdev->uuid.b) ||
+	if (vnvme_nl_put_uuid(skb, ctrl) ||
 	    nla_put_u32(skb, VNVME_ATTR_LAT_BUCKETS, VNVME_LAT_BUCKETS))
 		goto cancel;
 
@@ -391,9 +419,13 @@ static struct vnvme_nl_inst *vnvme_nl_find_uuid(const u8 *uuid)
 
 	lockdep_assert_held(&vnvme_nl_lock);
 
-	list_for_each_entry(inst, &vnvme_nl_insts, node)
-		if (!memcmp(inst->ctrl->mdev->uuid.b, uuid, VNVME_UUID_LEN))
+	list_for_each_entry(inst, &vnvme_nl_insts, node) {
+		u8 u[VNVME_UUID_LEN];
+
+		vnvme_nl_uuid(inst->ctrl, u);
+		if (!memcmp(u, uuid, VNVME_UUID_LEN))
 			return inst;
+	}
 	return NULL;
 }
 
@@ -600,7 +632,7 @@ static int vnvme_nl_put_ns_event(struct sk_buff *skb,
 	if (ev->nsid < 1 || ev->nsid > VNVME_MAX_NS)
 		return 0;
 	mutex_lock(&vnvme_nl_lock);
-	inst = vnvme_nl_find_uuid(ev->uuid.b);
+	inst = vnvme_nl_find_uuid(ev->uuid);
 	if (inst) {
 		ns = &inst->ctrl->ns[ev->nsid - 1];
 		mutex_lock(&inst->ctrl->ns_lock);
@@ -634,7 +666,7 @@ static void vnvme_nl_event_send(const struct vnvme_nl_evrec *ev)
 				VNVME_ATTR_PAD) ?:
 	      nla_put_u64_64bit(skb, VNVME_ATTR_EVENT_TIME_NS, ev->time_ns,
 				VNVME_ATTR_PAD) ?:
-	      nla_put(skb, VNVME_ATTR_UUID, VNVME_UUID_LEN, ev->uuid.b);
+	      nla_put(skb, VNVME_ATTR_UUID, VNVME_UUID_LEN, ev->uuid);
 	if (!ret && ev->lost)
 		ret = nla_put_u32(skb, VNVME_ATTR_EVENTS_LOST, ev->lost);
 	if (!ret && ev->state)
@@ -699,7 +731,7 @@ static void vnvme_nl_event_queue(struct vnvme_ctrl *ctrl, u32 event, u32 nsid,
 	ev = &vnvme_nl_evq.ring[(vnvme_nl_evq.head + vnvme_nl_evq.count) %
 				VNVME_NL_EVENT_RING];
 	vnvme_nl_evq.count++;
-	guid_copy(&ev->uuid, &ctrl->mdev->uuid);
+	vnvme_nl_uuid(ctrl, ev->uuid);
 	ev->type = ctrl->type;
 	ev->state = with_state ? vnvme_ctrl_state_name(ctrl) : NULL;
 	ev->seq = vnvme_nl_evq.seq;

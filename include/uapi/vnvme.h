@@ -60,7 +60,10 @@ enum vnvme_cmd {
 enum vnvme_attr {
 	VNVME_ATTR_UNSPEC,
 	VNVME_ATTR_PAD,
-	VNVME_ATTR_UUID,		/* binary, 16 bytes */
+	/* binary, 16 bytes: the instance UUID in the byte order of its
+	 * canonical string (RFC 4122), not mdev's internal guid_t
+	 */
+	VNVME_ATTR_UUID,
 	VNVME_ATTR_TYPE,		/* string: mdev type, "vnvme-small" */
 	VNVME_ATTR_STATE,		/* string: off|enabled|ready|shutdown|failed */
 	VNVME_ATTR_SERIAL,		/* string */

@@ -17,47 +17,67 @@
 /* Enough list entries to describe the largest transfer (MDTS 10 = 4 MiB). */
 #define VNVME_MAX_LIST_READS	1024
 
-int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
-		   size_t len)
+/* Pins the ring's pages and maps them; ring->lock held or ring not shared yet. */
+static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
-	unsigned int nr = DIV_ROUND_UP(len, PAGE_SIZE);
-	struct page **pages;
+	unsigned int nr = ring->nr_pages;
 	int ret;
 
-	if (!PAGE_ALIGNED(iova) || nr == 0 || nr > VFIO_PIN_PAGES_MAX_ENTRIES)
-		return -EINVAL;
 	if (atomic_add_return(nr, &ctrl->pinned_pages) > vnvme_max_pinned_pages) {
 		ret = -ENOSPC;
 		goto err_account;
 	}
-	pages = kcalloc(nr, sizeof(*pages), GFP_KERNEL);
-	if (!pages) {
+	ret = vfio_pin_pages(&ctrl->vdev, ring->iova, nr,
+			     IOMMU_READ | IOMMU_WRITE, ring->pages);
+	if (ret != nr) {
+		if (ret > 0)
+			vfio_unpin_pages(&ctrl->vdev, ring->iova, ret);
+		ret = ret < 0 ? ret : -EFAULT;
+		goto err_account;
+	}
+	ring->vaddr = vmap(ring->pages, nr, VM_MAP, PAGE_KERNEL);
+	if (!ring->vaddr) {
+		vfio_unpin_pages(&ctrl->vdev, ring->iova, nr);
 		ret = -ENOMEM;
 		goto err_account;
 	}
-	ret = vfio_pin_pages(&ctrl->vdev, iova, nr, IOMMU_READ | IOMMU_WRITE,
-			     pages);
-	if (ret != nr) {
-		if (ret > 0)
-			vfio_unpin_pages(&ctrl->vdev, iova, ret);
-		ret = ret < 0 ? ret : -EFAULT;
-		goto err_free;
-	}
-	ring->vaddr = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
-	if (!ring->vaddr) {
-		vfio_unpin_pages(&ctrl->vdev, iova, nr);
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	ring->pages = pages;
-	ring->nr_pages = nr;
-	ring->iova = iova;
 	return 0;
 
-err_free:
-	kfree(pages);
 err_account:
 	atomic_sub(nr, &ctrl->pinned_pages);
+	return ret;
+}
+
+static void vnvme_ring_unpin_pages(struct vnvme_ctrl *ctrl,
+				   struct vnvme_ring *ring)
+{
+	if (!ring->vaddr)
+		return;
+	vunmap(ring->vaddr);
+	ring->vaddr = NULL;
+	vfio_unpin_pages(&ctrl->vdev, ring->iova, ring->nr_pages);
+	atomic_sub(ring->nr_pages, &ctrl->pinned_pages);
+}
+
+int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
+		   size_t len)
+{
+	unsigned int nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	int ret;
+
+	if (!PAGE_ALIGNED(iova) || nr == 0 || nr > VFIO_PIN_PAGES_MAX_ENTRIES)
+		return -EINVAL;
+	ring->pages = kcalloc(nr, sizeof(*ring->pages), GFP_KERNEL);
+	if (!ring->pages)
+		return -ENOMEM;
+	ring->nr_pages = nr;
+	ring->iova = iova;
+	mutex_init(&ring->lock);
+	ret = vnvme_ring_pin_pages(ctrl, ring);
+	if (ret) {
+		kfree(ring->pages);
+		memset(ring, 0, sizeof(*ring));
+	}
 	return ret;
 }
 
@@ -65,11 +85,42 @@ void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
 	if (!ring->nr_pages)
 		return;
-	vunmap(ring->vaddr);
-	vfio_unpin_pages(&ctrl->vdev, ring->iova, ring->nr_pages);
-	atomic_sub(ring->nr_pages, &ctrl->pinned_pages);
+	vnvme_ring_unpin_pages(ctrl, ring);
+	mutex_destroy(&ring->lock);
 	kfree(ring->pages);
 	memset(ring, 0, sizeof(*ring));
+}
+
+/*
+ * The ring's kernel mapping, re-pinning it if dma_unmap took it away.  If
+ * the guest memory is still gone the controller cannot continue: report
+ * Controller Fatal Status (from a work item, as our caller is a worker the
+ * fatal path waits for) and return NULL.
+ */
+void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+{
+	lockdep_assert_held(&ring->lock);
+
+	if (!ring->vaddr && vnvme_ring_pin_pages(ctrl, ring)) {
+		/* Reset stops this worker before it clears the flag. */
+		WRITE_ONCE(ctrl->fatal_pending, true);
+		queue_work(vnvme_wq, &ctrl->fatal_work);
+		return NULL;
+	}
+	return ring->vaddr;
+}
+
+/* dma_unmap: drop the pins of a ring that overlaps [iova, iova + len). */
+void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+			    u64 iova, u64 len)
+{
+	u64 end = ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
+
+	if (!ring->nr_pages || ring->iova >= iova + len || iova >= end)
+		return;
+	mutex_lock(&ring->lock);
+	vnvme_ring_unpin_pages(ctrl, ring);
+	mutex_unlock(&ring->lock);
 }
 
 static int vnvme_guest_read(void *opaque, u64 addr, void *buf, u32 len)

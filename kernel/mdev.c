@@ -26,6 +26,14 @@ static void vnvme_ctrl_init_identity(struct vnvme_ctrl *ctrl)
 	strscpy(ctrl->firmware, "1.0", sizeof(ctrl->firmware));
 }
 
+static void vnvme_fatal_work(struct work_struct *work)
+{
+	struct vnvme_ctrl *ctrl = container_of(work, struct vnvme_ctrl,
+					       fatal_work);
+
+	vnvme_ctrl_fatal(ctrl, "guest memory under a queue is not mapped", true);
+}
+
 static int vnvme_vfio_init(struct vfio_device *vdev)
 {
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
@@ -49,6 +57,7 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	spin_lock_init(&ctrl->aer_lock);
 	spin_lock_init(&ctrl->log_lock);
 	init_waitqueue_head(&ctrl->idle_wait);
+	INIT_WORK(&ctrl->fatal_work, vnvme_fatal_work);
 
 	vnvme_ctrl_init_identity(ctrl);
 	vnvme_pci_init_config(ctrl);
@@ -87,6 +96,7 @@ static void vnvme_close_device(struct vfio_device *vdev)
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
 
 	vnvme_ctrl_reset(ctrl);
+	cancel_work_sync(&ctrl->fatal_work);
 	vnvme_pci_reset_config(ctrl);
 	vnvme_irq_disable_all(ctrl);
 	mutex_lock(&ctrl->open_lock);
@@ -281,17 +291,12 @@ static void vnvme_request(struct vfio_device *vdev, unsigned int count)
 
 /*
  * The guest memory backing [iova, iova + length) is going away.  Data moves
- * through bounce buffers, so only queue rings hold pins: if one lies in the
- * range, the controller cannot go on and becomes fatal, which drops (and
- * unpins) every queue before we return, as type1 requires.
+ * through bounce buffers, so only queue rings hold pins; they are dropped
+ * before we return and pinned again on their next use.
  */
 static void vnvme_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
-	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
-
-	if (!vnvme_queues_overlap(ctrl, iova, length))
-		return;
-	vnvme_ctrl_fatal(ctrl, "guest memory under a queue was unmapped");
+	vnvme_queues_dma_unmap(vdev_to_ctrl(vdev), iova, length);
 }
 
 static const struct vfio_device_ops vnvme_vfio_ops = {

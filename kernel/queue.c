@@ -36,7 +36,6 @@ int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	cq->vector = vector;
 	cq->irq_enabled = irq_enabled;
 	cq->phase = 1;
-	spin_lock_init(&cq->lock);
 	INIT_LIST_HEAD(&cq->overflow);
 	init_llist_head(&cq->done);
 	INIT_WORK(&cq->work, vnvme_cq_work);
@@ -219,29 +218,30 @@ void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 	mutex_unlock(&ctrl->queue_lock);
 }
 
-static bool vnvme_ring_overlaps(struct vnvme_ring *ring, u64 iova, u64 len)
-{
-	u64 end = ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
-
-	return ring->nr_pages && ring->iova < iova + len && iova < end;
-}
-
-bool vnvme_queues_overlap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
+/*
+ * dma_unmap: unpin every ring in the range before returning, as type1
+ * requires.  The next access pins the ring again (QEMU unmaps and remaps
+ * guest RAM while the firmware reprograms PAM/SMRAM); if the memory stays
+ * gone that access reports Controller Fatal Status.
+ */
+void vnvme_queues_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 {
 	struct vnvme_sq *sq;
 	struct vnvme_cq *cq;
-	bool hit = false;
 	int qid;
 
-	rcu_read_lock();
-	for (qid = 0; qid < VNVME_MAX_QUEUES && !hit; qid++) {
-		sq = rcu_dereference(ctrl->sqs[qid]);
-		cq = rcu_dereference(ctrl->cqs[qid]);
-		hit = (sq && vnvme_ring_overlaps(&sq->ring, iova, len)) ||
-		      (cq && vnvme_ring_overlaps(&cq->ring, iova, len));
+	mutex_lock(&ctrl->queue_lock);
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference_protected(ctrl->sqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		cq = rcu_dereference_protected(ctrl->cqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		if (sq)
+			vnvme_ring_unmap_range(ctrl, &sq->ring, iova, len);
+		if (cq)
+			vnvme_ring_unmap_range(ctrl, &cq->ring, iova, len);
 	}
-	rcu_read_unlock();
-	return hit;
+	mutex_unlock(&ctrl->queue_lock);
 }
 
 void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
@@ -317,14 +317,17 @@ bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
 
 	if (sqid >= VNVME_MAX_QUEUES)
 		return false;
-	rcu_read_lock();
-	sq = rcu_dereference(ctrl->sqs[sqid]);
+	mutex_lock(&ctrl->queue_lock);
+	sq = rcu_dereference_protected(ctrl->sqs[sqid],
+				       lockdep_is_held(&ctrl->queue_lock));
 	if (!sq || READ_ONCE(sq->stopping))
 		goto out;
-	ring = sq->ring.vaddr;
+	mutex_lock(&sq->ring.lock);
+	ring = vnvme_ring_map(ctrl, &sq->ring);
 	tail = READ_ONCE(ctrl->db[2 * sqid]);
 	spin_lock(&sq->abort_lock);
-	for (pos = READ_ONCE(sq->head); pos != tail; pos = (pos + 1) % sq->size) {
+	for (pos = READ_ONCE(sq->head); ring && pos != tail;
+	     pos = (pos + 1) % sq->size) {
 		if (le16_to_cpu(READ_ONCE(ring[pos].cid)) != cid)
 			continue;
 		if (sq->nr_abort < ARRAY_SIZE(sq->aborts)) {
@@ -336,8 +339,9 @@ bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
 		break;
 	}
 	spin_unlock(&sq->abort_lock);
+	mutex_unlock(&sq->ring.lock);
 out:
-	rcu_read_unlock();
+	mutex_unlock(&ctrl->queue_lock);
 	return marked;
 }
 
@@ -365,7 +369,7 @@ static void vnvme_sq_work(struct work_struct *work)
 {
 	struct vnvme_sq *sq = container_of(work, struct vnvme_sq, work);
 	struct vnvme_ctrl *ctrl = sq->ctrl;
-	const struct vnvme_sqe *ring = sq->ring.vaddr;
+	const struct vnvme_sqe *ring;
 	unsigned int budget = VNVME_SQ_BUDGET;
 	struct vnvme_req *req;
 	u32 tail;
@@ -391,11 +395,19 @@ static void vnvme_sq_work(struct work_struct *work)
 			queue_work(vnvme_wq, &sq->work);
 			break;
 		}
+		mutex_lock(&sq->ring.lock);
+		ring = vnvme_ring_map(ctrl, &sq->ring);
+		if (!ring) {
+			mutex_unlock(&sq->ring.lock);
+			kfree(req);
+			break;
+		}
 		/* The entry is read only after the doorbell that published it. */
 		smp_rmb();
 		pos = sq->head;
 		memcpy(&req->cmd, &ring[pos], sizeof(req->cmd));
 		WRITE_ONCE(sq->head, (pos + 1) % sq->size);
+		mutex_unlock(&sq->ring.lock);
 		req->sq = sq;
 		req->start_ns = ktime_get_ns();
 		atomic_inc(&sq->inflight);
@@ -420,17 +432,18 @@ void vnvme_req_complete(struct vnvme_req *req)
 		queue_work(vnvme_wq, &cq->work);
 }
 
-/* Writes one CQE if the ring has room; the caller holds cq->lock. */
-static bool vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_req *req)
+/* Writes one CQE if the ring has room; the caller holds cq->ring.lock. */
+static bool vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_cqe *ring,
+			  struct vnvme_req *req)
 {
 	struct vnvme_cqe *cqe;
 	u32 head = READ_ONCE(cq->ctrl->db[2 * cq->qid + 1]);
 
-	lockdep_assert_held(&cq->lock);
+	lockdep_assert_held(&cq->ring.lock);
 
 	if ((cq->tail + 1) % cq->size == head)
 		return false;
-	cqe = (struct vnvme_cqe *)cq->ring.vaddr + cq->tail;
+	cqe = ring + cq->tail;
 	cqe->dw0 = cpu_to_le32(req->dw0);
 	cqe->dw1 = 0;
 	cqe->sq_head = cpu_to_le16(READ_ONCE(req->sq->head));
@@ -467,6 +480,7 @@ static void vnvme_req_retire(struct vnvme_req *req)
 static void vnvme_cq_work(struct work_struct *work)
 {
 	struct vnvme_cq *cq = container_of(work, struct vnvme_cq, work);
+	struct vnvme_cqe *ring = NULL;
 	struct vnvme_req *req, *tmp;
 	struct llist_node *done;
 	LIST_HEAD(ready);
@@ -484,16 +498,17 @@ static void vnvme_cq_work(struct work_struct *work)
 		list_add_tail(&req->overflow_node, &ready);
 	}
 
-	spin_lock(&cq->lock);
+	mutex_lock(&cq->ring.lock);
 	list_splice_tail_init(&ready, &cq->overflow);
+	ring = discard ? NULL : vnvme_ring_map(cq->ctrl, &cq->ring);
 	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
-		if (!discard && vnvme_cq_post(cq, req))
+		if (ring && vnvme_cq_post(cq, ring, req))
 			posted++;
 		else if (!discard && !READ_ONCE(req->sq->dropping))
-			break;	/* full: wait for the CQ head doorbell */
+			break;	/* full (or ring lost): wait for the host */
 		list_move_tail(&req->overflow_node, &retire);
 	}
-	spin_unlock(&cq->lock);
+	mutex_unlock(&cq->ring.lock);
 
 	list_for_each_entry_safe(req, tmp, &retire, overflow_node)
 		vnvme_req_retire(req);

@@ -53,6 +53,7 @@ static void vnvme_ctrl_disable(struct vnvme_ctrl *ctrl)
 	vnvme_queues_delete_all(ctrl);
 	vnvme_admin_reset(ctrl);
 	memset(ctrl->db, 0, sizeof(ctrl->db));
+	ctrl->fatal_pending = false;
 }
 
 /* A fresh controller: CC.EN 1->0, VFIO_DEVICE_RESET and last close. */
@@ -66,11 +67,17 @@ void vnvme_ctrl_reset(struct vnvme_ctrl *ctrl)
 
 /*
  * Something the controller cannot recover from by itself: report CFS, stop
- * using guest memory and wait for the host to reset us.
+ * using guest memory and wait for the host to reset us.  A report queued
+ * by a worker (only_if_pending) is void once the controller was reset.
  */
-void vnvme_ctrl_fatal(struct vnvme_ctrl *ctrl, const char *why)
+void vnvme_ctrl_fatal(struct vnvme_ctrl *ctrl, const char *why,
+		      bool only_if_pending)
 {
 	mutex_lock(&ctrl->lock);
+	if (only_if_pending && !ctrl->fatal_pending) {
+		mutex_unlock(&ctrl->lock);
+		return;
+	}
 	if (!(ctrl->csts & VNVME_CSTS_CFS))
 		dev_warn_ratelimited(vnvme_dev(ctrl), "controller fatal: %s\n", why);
 	vnvme_ctrl_disable(ctrl);

@@ -233,12 +233,17 @@ struct vnvme_type {
 	unsigned int		nr_io_queues;
 };
 
-/* A queue ring pinned in guest memory and mapped into the kernel. */
+/*
+ * A queue ring pinned in guest memory and mapped into the kernel.  dma_unmap
+ * may unpin it at any time (vaddr becomes NULL); users hold lock and get the
+ * mapping from vnvme_ring_map(), which pins it again.
+ */
 struct vnvme_ring {
+	struct mutex		lock;
 	struct page		**pages;
 	unsigned int		nr_pages;
 	u64			iova;		/* page aligned */
-	void			*vaddr;
+	void			*vaddr;		/* NULL while unpinned */
 };
 
 struct vnvme_cq {
@@ -249,7 +254,7 @@ struct vnvme_cq {
 	bool			irq_enabled;
 	struct vnvme_ring	ring;
 
-	spinlock_t		lock;		/* tail, phase, overflow */
+	/* ring.lock also guards tail, phase and overflow */
 	u16			tail;
 	u8			phase;
 	struct list_head	overflow;	/* completions waiting for room */
@@ -378,6 +383,8 @@ struct vnvme_ctrl {
 	u8			mdts;
 	bool			opened;
 	struct mutex		open_lock;	/* opened, identity knobs */
+	struct work_struct	fatal_work;	/* queue memory lost for good */
+	bool			fatal_pending;	/* under lock; reset clears it */
 
 	/* PCI config space */
 	u8			config[VNVME_CONFIG_SIZE];
@@ -499,7 +506,8 @@ void vnvme_regs_init(struct vnvme_ctrl *ctrl);
 int vnvme_bar0_rw(struct vnvme_ctrl *ctrl, u64 pos, void *buf, size_t count,
 		  bool is_write);
 void vnvme_ctrl_reset(struct vnvme_ctrl *ctrl);
-void vnvme_ctrl_fatal(struct vnvme_ctrl *ctrl, const char *why);
+void vnvme_ctrl_fatal(struct vnvme_ctrl *ctrl, const char *why,
+		      bool only_if_pending);
 const char *vnvme_ctrl_state_name(struct vnvme_ctrl *ctrl);
 
 /* queue.c */
@@ -515,12 +523,15 @@ void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 void vnvme_req_complete(struct vnvme_req *req);
 void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl);
 bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid);
-bool vnvme_queues_overlap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
+void vnvme_queues_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
 
 /* dma.c */
 int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
 		   size_t len);
 void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
+void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
+void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+			    u64 iova, u64 len);
 u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest);
 u16 vnvme_req_copy_data(struct vnvme_req *req, bool to_guest);
 void vnvme_req_free_data(struct vnvme_req *req);

@@ -114,7 +114,7 @@ static void vnvme_identify_ctrl(struct vnvme_ctrl *ctrl, u8 *id)
 	id[525] = 0x7;				/* VWC present, flush all NSIDs */
 	/* SGLS: supported (no alignment), bit bucket descriptors. */
 	vnvme_put_le32(id + 536, BIT(0) | BIT(16));
-	snprintf(nqn, sizeof(nqn), "nqn.2014-08.org.nvmexpress:uuid:%pUb",
+	snprintf(nqn, sizeof(nqn), "nqn.2014-08.org.nvmexpress:uuid:%pUl",
 		 &ctrl->mdev->uuid);
 	memcpy(id + 768, nqn, strlen(nqn));
 	/* PSD0: 9 W maximum, entry/exit latency not reported. */

@@ -15,13 +15,21 @@
 
 static DEFINE_IDA(vnvme_cntlid_ida);
 
-/* Identity defaults derived from the UUID: unique per instance and stable. */
+/*
+ * Identity defaults derived from the UUID: unique per instance and stable.
+ * The serial is "VN" and the first 18 hex digits of the UUID as written.
+ */
 static void vnvme_ctrl_init_identity(struct vnvme_ctrl *ctrl)
 {
-	const u8 *u = ctrl->mdev->uuid.b;
+	char uuid[UUID_STRING_LEN + 1];
+	unsigned int i, n = 2;
 
-	snprintf(ctrl->serial, sizeof(ctrl->serial), "VN%02x%02x%02x%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8]);
+	snprintf(uuid, sizeof(uuid), "%pUl", &ctrl->mdev->uuid);
+	strscpy(ctrl->serial, "VN", sizeof(ctrl->serial));
+	for (i = 0; uuid[i] && n < sizeof(ctrl->serial) - 1; i++)
+		if (uuid[i] != '-')
+			ctrl->serial[n++] = uuid[i];
+	ctrl->serial[n] = '\0';
 	strscpy(ctrl->model, "vnvme virtual NVMe controller", sizeof(ctrl->model));
 	strscpy(ctrl->firmware, "1.0", sizeof(ctrl->firmware));
 }

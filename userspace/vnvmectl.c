@@ -417,7 +417,7 @@ static int cmd_create(int argc, char **argv)
 		return VN_EXIT_NOVNVME;
 	}
 	if (ret) {
-		err("there is no mdev type %s (see 'vnvmectl types')", type);
+		err("there is no mdev type %s (see 'vnvmectl types')", type_id);
 		return VN_EXIT_NOTFOUND;
 	}
 	if (!uuid[0] && vn_uuid_generate(uuid)) {

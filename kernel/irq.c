@@ -232,7 +232,8 @@ void vnvme_cq_irq(struct vnvme_cq *cq, unsigned int posted)
 		vnvme_cq_signal(cq);
 		return;
 	}
-	if (!hrtimer_active(&cq->coalesce_timer))
+	/* Not hrtimer_active(): a callback running now signalled too early. */
+	if (!hrtimer_is_queued(&cq->coalesce_timer))
 		hrtimer_start(&cq->coalesce_timer,
 			      ns_to_ktime((u64)time_100us * 100 * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL);

@@ -5,6 +5,9 @@
 VNVME_PARENT=/sys/class/mdev_bus/vnvme
 VNVME_TYPES=$VNVME_PARENT/mdev_supported_types
 VNVME_DEVICES=/sys/bus/mdev/devices
+# tests/l1/run-in-vm sets it; default to the build for the running kernel.
+: "${VNVME_KO:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build/kmod/$(uname -r)/vnvme.ko}"
+export VNVME_KO
 
 # vnvme_load [module params...]: (re)loads vnvme.ko with the given parameters.
 vnvme_load() {

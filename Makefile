@@ -8,6 +8,7 @@
 #   make userspace       tools/vfio, userspace/ (when present)
 #   make check           the full test suite (tests/run)
 #   make demo            the demo (tools/demo)
+#   make bench           vnvme vs io_uring on the backing device (tools/bench)
 #   make clean
 
 KVER ?= $(shell uname -r)
@@ -18,7 +19,7 @@ SERIES := $(shell $(REPO)/tools/kernels.sh list 2>/dev/null || echo "6.1 6.12")
 # Extra kbuild flags for modules-all: warnings are errors of the test suite.
 STRICT := W=1 C=1 CHECK="sparse -Wno-decl"
 
-.PHONY: all module modules-all userspace test-prereqs check demo clean
+.PHONY: all module modules-all userspace test-prereqs check demo bench clean
 
 all: module
 
@@ -50,6 +51,9 @@ check:
 
 demo:
 	tools/demo
+
+bench:
+	tools/bench
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(REPO)/kernel clean 2>/dev/null

@@ -567,8 +567,9 @@ static int vnvme_nl_reset_stats_doit(struct sk_buff *skb,
 		vnvme_nl_io_stats_reset(&ctrl->ns_stats[i]);
 	for (i = 0; i < VNVME_STATUS_SLOTS; i++)
 		atomic64_set(&ctrl->status_counts[i], 0);
-	mutex_unlock(&vnvme_nl_lock);
+	/* Under the lock: once it is dropped the instance may go away. */
 	dev_info(vnvme_dev(ctrl), "statistics reset over netlink\n");
+	mutex_unlock(&vnvme_nl_lock);
 	return 0;
 }
 

@@ -33,4 +33,6 @@ main() {
 	apt_ensure "${headers[@]}"
 }
 
-main "$@"
+# On one line: bash reads scripts as it runs them, so an edit during a run must not
+# make it read on past the call.
+main "$@"; exit

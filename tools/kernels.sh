@@ -39,4 +39,6 @@ main() {
 	esac
 }
 
-main "$@"
+# On one line: bash reads scripts as it runs them, so an edit during a run must not
+# make it read on past the call.
+main "$@"; exit

@@ -48,7 +48,8 @@ results_tally() {
 	if ((${#problems[@]})); then
 		# However many things went wrong, a broken suite is one extra failure.
 		tally_fail=$((tally_fail + 1))
-		tally_problem=$(IFS=,; echo "${problems[*]}")
+		tally_problem=$(printf '%s; ' "${problems[@]}")
+		tally_problem=${tally_problem%; }
 	fi
 	return 0
 }

@@ -140,6 +140,80 @@ enum nvme_log_page_id {
 #define NVME_QUEUE_PHYS_CONTIG	(1u << 0)
 #define NVME_CQ_IRQ_ENABLED	(1u << 1)
 
+/* SQE flags: FUSE bits 1:0, PSDT bits 7:6 */
+#define NVME_SQE_FUSE_MASK	0x03u
+#define NVME_SQE_PSDT_MASK	0xc0u
+#define NVME_SQE_PSDT_PRP	(0u << 6)
+#define NVME_SQE_PSDT_SGL	(1u << 6)	/* SGL, MPTR is a contiguous buffer */
+#define NVME_SQE_PSDT_SGL_MPTR	(2u << 6)	/* SGL, MPTR points to an SGL segment */
+
+/* SGL descriptor (NVMe 1.4 figure 114); the SQE's PRP1/PRP2 hold SGL1 */
+struct nvme_sgl_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint8_t rsvd[3];
+	uint8_t id;		/* descriptor type bits 7:4, sub type bits 3:0 */
+};
+#define NVME_SGL_DATA_BLOCK	0x0u
+#define NVME_SGL_BIT_BUCKET	0x1u
+#define NVME_SGL_SEGMENT	0x2u
+#define NVME_SGL_LAST_SEGMENT	0x3u
+#define NVME_SGL_KEYED_DATA	0x4u
+#define NVME_SGL_TRANSPORT_DATA	0x5u
+#define NVME_SGL_ID(type, subtype)	((uint8_t)((type) << 4 | ((subtype) & 0xf)))
+
+/* Asynchronous Event Request completion dword 0 */
+#define NVME_AER_TYPE(dw0)	((dw0) & 0x7)
+#define NVME_AER_INFO(dw0)	(((dw0) >> 8) & 0xff)
+#define NVME_AER_LOG_PAGE(dw0)	(((dw0) >> 16) & 0xff)
+#define NVME_AER_TYPE_ERROR	0
+#define NVME_AER_TYPE_SMART	1
+#define NVME_AER_TYPE_NOTICE	2
+#define NVME_AER_ERR_INVALID_DB		0x00
+#define NVME_AER_ERR_INVALID_DB_VALUE	0x01
+#define NVME_AER_NOTICE_NS_CHANGED	0x00
+/* Asynchronous Event Configuration (feature 0Bh): Namespace Attribute Notices */
+#define NVME_AEC_NS_ATTR	(1u << 8)
+
+/* Error Information log entry (NVMe 1.4 figure 194) */
+struct nvme_error_log_entry {
+	uint64_t error_count;
+	uint16_t sqid;
+	uint16_t cid;
+	uint16_t status;	/* status field << 1 | phase, as in the CQE */
+	uint16_t param_loc;
+	uint64_t lba;
+	uint32_t nsid;
+	uint8_t vs;
+	uint8_t trtype;
+	uint8_t rsvd[2];
+	uint64_t cs;
+	uint16_t trtype_specific;
+	uint8_t rsvd2[22];
+};
+
+/* SMART / Health Information log (NVMe 1.4 figure 196); 128-bit counters as lo/hi */
+struct nvme_smart_log {
+	uint8_t critical_warning;
+	uint8_t temperature[2];
+	uint8_t avail_spare;
+	uint8_t spare_thresh;
+	uint8_t percent_used;
+	uint8_t endu_grp_crit_warn;
+	uint8_t rsvd7[25];
+	uint64_t data_units_read[2];
+	uint64_t data_units_written[2];
+	uint64_t host_reads[2];
+	uint64_t host_writes[2];
+	uint64_t ctrl_busy_time[2];
+	uint64_t power_cycles[2];
+	uint64_t power_on_hours[2];
+	uint64_t unsafe_shutdowns[2];
+	uint64_t media_errors[2];
+	uint64_t num_err_log_entries[2];
+	uint8_t rsvd192[320];
+};
+
 /* Dataset Management */
 #define NVME_DSM_ATTR_DEALLOCATE	(1u << 2)
 struct nvme_dsm_range {
@@ -360,6 +434,10 @@ struct nvme_id_ns {
 _Static_assert(sizeof(struct nvme_sqe) == 64, "SQE is 64 bytes");
 _Static_assert(sizeof(struct nvme_cqe) == 16, "CQE is 16 bytes");
 _Static_assert(sizeof(struct nvme_dsm_range) == 16, "DSM range is 16 bytes");
+_Static_assert(sizeof(struct nvme_sgl_desc) == 16, "SGL descriptor is 16 bytes");
+_Static_assert(sizeof(struct nvme_error_log_entry) == 64, "Error log entry is 64 bytes");
+_Static_assert(sizeof(struct nvme_smart_log) == 512, "SMART log is 512 bytes");
+_Static_assert(offsetof(struct nvme_smart_log, media_errors) == 160, "media errors offset");
 _Static_assert(sizeof(struct nvme_id_ctrl) == 4096, "Identify Controller is 4 KiB");
 _Static_assert(sizeof(struct nvme_id_ns) == 4096, "Identify Namespace is 4 KiB");
 _Static_assert(offsetof(struct nvme_id_ctrl, oacs) == 256, "OACS offset");
@@ -388,6 +466,12 @@ struct vnvme_open_opts {
 	bool use_iommufd;	/* iommufd + vfio cdev instead of type1 container */
 	size_t arena_size;	/* DMA arena bytes; 0: VNVME_DEFAULT_ARENA_SIZE */
 	uint64_t iova_base;	/* arena IOVA; 0: VNVME_DEFAULT_IOVA_BASE */
+	/*
+	 * Map the arena as separate mappings of this many bytes (a page
+	 * multiple) so that pieces of it can be unmapped and mapped again
+	 * (vnvme_arena_unmap); 0: one mapping.
+	 */
+	size_t map_chunk;
 };
 
 /* A DMA-able buffer: CPU address and the IOVA the device uses for it. */
@@ -421,6 +505,8 @@ struct vnvme_dev {
 	/* DMA arena: one anonymous mapping, mapped once at iova_base */
 	struct vnvme_dma_buf arena;
 	bool arena_mapped;
+	size_t map_chunk;		/* bytes per mapping; arena.size if one mapping */
+	uint8_t *chunk_mapped;		/* per mapping: currently mapped (chunked arenas) */
 	size_t arena_pages;
 	uint8_t *page_in_use;		/* one flag per arena page */
 	size_t alloc_hint;		/* first page to look at */
@@ -473,6 +559,15 @@ int vnvme_dma_map(struct vnvme_dev *dev, void *vaddr, uint64_t iova, size_t size
 int vnvme_dma_unmap(struct vnvme_dev *dev, uint64_t iova, size_t size);
 int vnvme_dma_alloc(struct vnvme_dev *dev, size_t size, struct vnvme_dma_buf *buf);
 void vnvme_dma_free(struct vnvme_dev *dev, struct vnvme_dma_buf *buf);
+/*
+ * Unmap / map again the arena mappings that [off, off + len) of the arena
+ * touches (whole map_chunk pieces; the whole arena if it is one mapping).
+ * The CPU view of the memory is not affected.  Counts of pieces changed, or
+ * -errno.  vnvme_arena_remap_all maps whatever is unmapped.
+ */
+int vnvme_arena_unmap(struct vnvme_dev *dev, uint64_t off, size_t len);
+int vnvme_arena_remap(struct vnvme_dev *dev, uint64_t off, size_t len);
+int vnvme_arena_remap_all(struct vnvme_dev *dev);
 
 /*
  * Interrupts.  vnvme_set_irqs is VFIO_DEVICE_SET_IRQS as is: data holds
@@ -513,7 +608,8 @@ struct vnvme_ctrl;
 struct vnvme_queue {
 	struct vnvme_ctrl *ctrl;
 	uint16_t qid;
-	uint16_t depth;			/* entries of both the SQ and the CQ */
+	uint16_t depth;			/* SQ entries */
+	uint16_t cq_depth;		/* CQ entries (usually depth) */
 	struct vnvme_dma_buf sq_mem;
 	struct vnvme_dma_buf cq_mem;
 	uint16_t sq_tail;		/* next SQ slot we fill */
@@ -580,6 +676,19 @@ int vnvme_create_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid,
 			       struct vnvme_queue **qp);
 /* Delete SQ then CQ of qid and free its memory. */
 int vnvme_delete_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid);
+/*
+ * The memory and bookkeeping of I/O queue pair qid without any command:
+ * tests send their own (possibly invalid) Create commands for it, using
+ * q->sq_mem / q->cq_mem, and then drive it with the functions below.
+ * vnvme_queue_release forgets qid and frees its memory; only call it
+ * once the controller no longer uses the queues (deleted or reset).
+ */
+int vnvme_queue_alloc(struct vnvme_ctrl *ctrl, uint16_t qid, uint16_t sq_depth,
+		      uint16_t cq_depth, int irq_vector, struct vnvme_queue **qp);
+void vnvme_queue_release(struct vnvme_ctrl *ctrl, uint16_t qid);
+/* Create I/O CQ and SQ commands for an allocated queue (cdw11 flags: PC, IEN...). */
+void vnvme_cmd_create_cq(struct nvme_sqe *sqe, const struct vnvme_queue *q);
+void vnvme_cmd_create_sq(struct nvme_sqe *sqe, const struct vnvme_queue *q, uint16_t cqid);
 
 /* Submission: copy the SQE to the tail slot (-EAGAIN if full). */
 int vnvme_sq_push(struct vnvme_queue *q, const struct nvme_sqe *sqe);
@@ -592,6 +701,12 @@ unsigned int vnvme_sq_space(const struct vnvme_queue *q);
 
 /* Reap up to max new CQEs and ring the CQ head doorbell once; count or -errno. */
 int vnvme_cq_poll(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int max);
+/*
+ * Reap up to max new CQEs without telling the device (its CQ stays as full
+ * as it was); vnvme_cq_ring_head then writes the CQ head doorbell.
+ */
+int vnvme_cq_reap(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int max);
+int vnvme_cq_ring_head(struct vnvme_queue *q);
 /* Wait (eventfd or polling) for one CQE; 0, -ETIMEDOUT or -errno. */
 int vnvme_cq_wait(struct vnvme_queue *q, struct nvme_cqe *cqe,
 		  unsigned int timeout_ms);
@@ -614,6 +729,26 @@ int vnvme_set_prps(struct nvme_sqe *sqe, uint64_t iova, size_t len,
 		   const struct vnvme_dma_buf *prp_list);
 /* PRP list bytes needed for a transfer of len bytes at iova (0 if none). */
 size_t vnvme_prp_list_size(uint64_t iova, size_t len);
+/*
+ * PRPs for a transfer of len bytes that starts at pages[0] + offset (offset
+ * dword aligned, or not, for tests) and continues at the start of pages[1],
+ * pages[2]... (any page-aligned IOVAs).  A list, when needed, starts at
+ * list->iova + list_off; when it reaches the end of a page with entries
+ * left, its last slot chains to the start of the next page of list.
+ */
+int vnvme_build_prps(struct nvme_sqe *sqe, const uint64_t *pages, size_t npages,
+		     uint32_t offset, size_t len, const struct vnvme_dma_buf *list,
+		     size_t list_off);
+/* SGL1 = *desc and PSDT = SGL (MPTR contiguous). */
+void vnvme_set_sgl(struct nvme_sqe *sqe, const struct nvme_sgl_desc *desc);
+static inline void vnvme_sgl_desc(struct nvme_sgl_desc *d, uint8_t type, uint64_t addr,
+				  uint32_t len)
+{
+	d->addr = addr;
+	d->len = len;
+	d->rsvd[0] = d->rsvd[1] = d->rsvd[2] = 0;
+	d->id = NVME_SGL_ID(type, 0);
+}
 
 /* Admin helpers; data goes through ctrl->scratch (len <= VNVME_SCRATCH_SIZE). */
 int vnvme_identify(struct vnvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *buf);
@@ -745,5 +880,79 @@ int vnvme_pattern_check(const void *buf, uint32_t lba_size, uint64_t slba,
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t vnvme_now_ns(void);
+
+/* ------------------------------------------------------------------------ */
+/* Hostile-guest fuzzer (fuzz.c)                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A seeded random mix of everything a hostile guest can do to a controller:
+ * register and config-space accesses of every size at any offset, doorbells
+ * for absent queues and beyond queue sizes, controller enable/shutdown
+ * toggles, random admin and I/O commands with random fields, PRPs and PRP
+ * lists that point outside mapped memory, loop or chain without end, SGLs
+ * of every malformed kind, queues on unmapped or overlapping memory, queue
+ * deletion with commands in flight, AER floods, DMA unmaps under the device
+ * and device resets.  Between the hostile operations it checks that the
+ * controller still serves verified I/O: every check_every operations it
+ * writes a stamped pattern to a region no hostile command targets and reads
+ * it back (re-initialising the controller first if its state is unknown).
+ * The same seed replays the same operations.
+ */
+enum vnvme_fuzz_kind {
+	VNVME_FUZZ_REG_READ,
+	VNVME_FUZZ_REG_WRITE,
+	VNVME_FUZZ_CC,
+	VNVME_FUZZ_DOORBELL,
+	VNVME_FUZZ_CONFIG,
+	VNVME_FUZZ_ADMIN,
+	VNVME_FUZZ_IO,
+	VNVME_FUZZ_QUEUE,
+	VNVME_FUZZ_DELETE_BUSY,
+	VNVME_FUZZ_AER,
+	VNVME_FUZZ_DMA_UNMAP,
+	VNVME_FUZZ_IOCTL,
+	VNVME_FUZZ_RESET,
+	VNVME_FUZZ_NS_TOGGLE,
+	VNVME_FUZZ_VERIFIED_IO,
+	VNVME_FUZZ_NR_KINDS
+};
+
+struct vnvme_fuzz_opts {
+	uint64_t seed;
+	uint64_t ops;			/* stop after this many operations (0: no limit) */
+	double seconds;			/* stop after this time (0: no limit) */
+	uint32_t nsid;			/* an active namespace: verified and hostile I/O */
+	unsigned int check_every;	/* health check every N operations (0: 2000) */
+	unsigned int cmd_timeout_ms;	/* per hostile command (0: 5000) */
+	const char *ns_toggle;		/* sysfs nsN/enable file toggled now and then, or NULL */
+	bool chaos_thread;		/* a second thread unmaps/maps memory and reads state */
+	bool verbose;			/* one line per re-initialisation on stderr */
+};
+
+struct vnvme_fuzz_result {
+	uint64_t ops;
+	uint64_t by_kind[VNVME_FUZZ_NR_KINDS];
+	uint64_t ns_by_kind[VNVME_FUZZ_NR_KINDS];	/* time spent per kind */
+	uint64_t reinit_ns;			/* time spent re-initialising */
+	uint64_t commands;		/* hostile commands submitted */
+	uint64_t completions;		/* their completions seen */
+	uint64_t error_statuses;	/* completions with a non-zero status */
+	uint64_t timeouts;		/* hostile commands never completed (then re-init) */
+	uint64_t reinits;		/* controller re-initialisations */
+	uint64_t fatal_seen;		/* CSTS.CFS observed */
+	uint64_t health_checks;
+	uint64_t verified_ios;		/* verified write+read pairs */
+	uint64_t recovered;		/* verified I/O that failed until a re-init */
+	uint64_t chaos_ops;		/* operations of the chaos thread */
+	double seconds;
+	uint64_t failed_op;		/* operation index of a failure */
+	char failure[256];		/* empty on success */
+};
+
+/* 0, -EIO when the controller stopped serving verified I/O (see res->failure), or -errno. */
+int vnvme_fuzz(struct vnvme_dev *dev, const struct vnvme_fuzz_opts *opts,
+	       struct vnvme_fuzz_result *res);
+const char *vnvme_fuzz_kind_name(unsigned int kind);
 
 #endif /* LIBVNVME_H */

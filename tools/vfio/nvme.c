@@ -279,7 +279,7 @@ int vnvme_ctrl_disable(struct vnvme_ctrl *ctrl)
 }
 
 static int queue_init(struct vnvme_ctrl *ctrl, struct vnvme_queue *q, uint16_t qid,
-		      uint16_t depth, int irq_vector, int irq_fd)
+		      uint16_t depth, uint16_t cq_depth, int irq_vector, int irq_fd)
 {
 	int ret;
 
@@ -287,12 +287,13 @@ static int queue_init(struct vnvme_ctrl *ctrl, struct vnvme_queue *q, uint16_t q
 	q->ctrl = ctrl;
 	q->qid = qid;
 	q->depth = depth;
+	q->cq_depth = cq_depth;
 	q->cq_phase = 1;
 	q->irq_vector = irq_vector;
 	q->irq_fd = irq_fd;
 	ret = vnvme_dma_alloc(ctrl->dev, (size_t)depth * sizeof(struct nvme_sqe), &q->sq_mem);
 	if (!ret)
-		ret = vnvme_dma_alloc(ctrl->dev, (size_t)depth * sizeof(struct nvme_cqe),
+		ret = vnvme_dma_alloc(ctrl->dev, (size_t)cq_depth * sizeof(struct nvme_cqe),
 				      &q->cq_mem);
 	if (ret)
 		queue_free(ctrl, q);
@@ -314,7 +315,7 @@ int vnvme_ctrl_enable(struct vnvme_ctrl *ctrl, unsigned int admin_depth,
 	ret = vnvme_ctrl_disable(ctrl);
 	if (ret)
 		return ret;
-	ret = queue_init(ctrl, &ctrl->admin, 0, admin_depth, 0, admin_irq_fd);
+	ret = queue_init(ctrl, &ctrl->admin, 0, admin_depth, admin_depth, 0, admin_irq_fd);
 	if (ret)
 		return ret;
 
@@ -407,26 +408,38 @@ static bool cq_reap_one(struct vnvme_queue *q, struct nvme_cqe *out)
 	*out = *entry;
 	out->status = status;
 	q->sq_head = out->sq_head % q->depth;
-	if (++q->cq_head == q->depth) {
+	if (++q->cq_head == q->cq_depth) {
 		q->cq_head = 0;
 		q->cq_phase ^= 1;
 	}
 	return true;
 }
 
-int vnvme_cq_poll(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int max)
+int vnvme_cq_reap(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int max)
 {
 	unsigned int n = 0;
-	int ret;
 
 	while (n < max && cq_reap_one(q, &cqes[n]))
 		n++;
+	return (int)n;
+}
+
+int vnvme_cq_ring_head(struct vnvme_queue *q)
+{
+	int ret = vnvme_reg_write32(q->ctrl, cq_doorbell(q), q->cq_head);
+
+	return ret ? vnvme_fail(ret, "CQ %u head doorbell", q->qid) : 0;
+}
+
+int vnvme_cq_poll(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int max)
+{
+	int n = vnvme_cq_reap(q, cqes, max);
+	int ret;
+
 	if (!n)
 		return 0;
-	ret = vnvme_reg_write32(q->ctrl, cq_doorbell(q), q->cq_head);
-	if (ret)
-		return vnvme_fail(ret, "CQ %u head doorbell", q->qid);
-	return (int)n;
+	ret = vnvme_cq_ring_head(q);
+	return ret ? ret : n;
 }
 
 int vnvme_cq_wait(struct vnvme_queue *q, struct nvme_cqe *cqe, unsigned int timeout_ms)
@@ -446,8 +459,9 @@ int vnvme_cq_wait(struct vnvme_queue *q, struct nvme_cqe *cqe, unsigned int time
 			return vnvme_fail(-ETIMEDOUT, "no completion on CQ %u within %u ms",
 					  q->qid, timeout_ms);
 		if (q->irq_fd >= 0) {
+			/* Wake now and then to look anyway: an interrupt may be coalesced or lost. */
 			int64_t got = vnvme_eventfd_wait(q->irq_fd,
-					(int)DIV_ROUND_UP(timeout_ns - waited, 1000000));
+					(int)MIN(DIV_ROUND_UP(timeout_ns - waited, 1000000), 100));
 
 			if (got < 0 && got != -ETIMEDOUT)
 				return vnvme_fail((int)got, "wait for CQ %u interrupt", q->qid);
@@ -558,6 +572,51 @@ int vnvme_set_prps(struct nvme_sqe *sqe, uint64_t iova, size_t len,
 	return 0;
 }
 
+int vnvme_build_prps(struct nvme_sqe *sqe, const uint64_t *pages, size_t npages,
+		     uint32_t offset, size_t len, const struct vnvme_dma_buf *list,
+		     size_t list_off)
+{
+	size_t first = len < NVME_PAGE_SIZE - offset % NVME_PAGE_SIZE ?
+		       len : NVME_PAGE_SIZE - offset % NVME_PAGE_SIZE;
+	size_t entries = DIV_ROUND_UP(len - first, NVME_PAGE_SIZE);
+	size_t i, pos = list_off;
+	uint64_t *slot;
+
+	if (!npages || npages < entries + 1)
+		return vnvme_fail(-EINVAL, "%zu pages for %zu bytes at offset %u",
+				  npages, len, offset);
+	sqe->flags &= ~NVME_SQE_PSDT_MASK;
+	sqe->prp1 = pages[0] + offset;
+	sqe->prp2 = entries == 1 ? pages[1] : 0;
+	if (entries <= 1)
+		return 0;
+	if (!list || list_off % 8 || list_off >= list->size)
+		return vnvme_fail(-EINVAL, "PRP list offset %zu", list_off);
+	sqe->prp2 = list->iova + list_off;
+	for (i = 0; i < entries; i++) {
+		/* The last slot of a page chains on if more than one entry is left. */
+		if (pos % NVME_PAGE_SIZE == NVME_PAGE_SIZE - 8 && entries - i > 1) {
+			if (pos + 8 + 8 > list->size)
+				return vnvme_fail(-E2BIG, "PRP list buffer too small");
+			slot = (uint64_t *)((uint8_t *)list->vaddr + pos);
+			*slot = list->iova + pos + 8;
+			pos += 8;
+		}
+		if (pos + 8 > list->size)
+			return vnvme_fail(-E2BIG, "PRP list buffer too small");
+		slot = (uint64_t *)((uint8_t *)list->vaddr + pos);
+		*slot = pages[i + 1];
+		pos += 8;
+	}
+	return 0;
+}
+
+void vnvme_set_sgl(struct nvme_sqe *sqe, const struct nvme_sgl_desc *desc)
+{
+	sqe->flags = (uint8_t)((sqe->flags & ~NVME_SQE_PSDT_MASK) | NVME_SQE_PSDT_SGL);
+	memcpy(&sqe->prp1, desc, sizeof(*desc));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Admin commands                                                            */
 /* ------------------------------------------------------------------------ */
@@ -642,62 +701,102 @@ int vnvme_get_log_page(struct vnvme_ctrl *ctrl, uint8_t lid, uint32_t nsid,
 	return vnvme_admin_exec(ctrl, &sqe, buf, len, false, NULL);
 }
 
-int vnvme_create_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid,
-			       uint16_t depth, int irq_vector,
-			       struct vnvme_queue **qp)
+int vnvme_queue_alloc(struct vnvme_ctrl *ctrl, uint16_t qid, uint16_t sq_depth,
+		      uint16_t cq_depth, int irq_vector, struct vnvme_queue **qp)
 {
 	struct vnvme_queue *q;
-	struct nvme_sqe sqe;
 	int irq_fd, ret;
 
 	if (!qid || qid > NVME_MAX_QID || vnvme_io_queue(ctrl, qid))
 		return vnvme_fail(-EINVAL, "I/O queue id %u invalid or in use", qid);
 	if (reserve_queue_slot(ctrl, qid))
 		return vnvme_fail(-ENOMEM, "out of memory");
-	if (depth < 2 || depth > NVME_CAP_MQES(ctrl->cap) + 1)
-		return vnvme_fail(-EINVAL, "queue depth %u out of range (MQES %u)",
-				  depth, NVME_CAP_MQES(ctrl->cap));
+	if (sq_depth < 2 || cq_depth < 2)
+		return vnvme_fail(-EINVAL, "queue depth %u/%u below 2", sq_depth, cq_depth);
 	q = malloc(sizeof(*q));
 	if (!q)
 		return vnvme_fail(-ENOMEM, "out of memory");
 	irq_fd = irq_vector >= 0 ? vnvme_msix_fd(ctrl->dev, (unsigned int)irq_vector) : -1;
-	ret = queue_init(ctrl, q, qid, depth, irq_vector, irq_fd);
-	if (ret)
-		goto err_free;
+	ret = queue_init(ctrl, q, qid, sq_depth, cq_depth, irq_vector, irq_fd);
+	if (ret) {
+		free(q);
+		return ret;
+	}
+	ctrl->io_queues[qid] = q;
+	*qp = q;
+	return 0;
+}
 
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opcode = NVME_ADMIN_CREATE_CQ;
-	sqe.prp1 = q->cq_mem.iova;
-	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
-	sqe.cdw11 = NVME_QUEUE_PHYS_CONTIG;
-	if (irq_vector >= 0)
-		sqe.cdw11 |= NVME_CQ_IRQ_ENABLED | (uint32_t)irq_vector << 16;
+void vnvme_queue_release(struct vnvme_ctrl *ctrl, uint16_t qid)
+{
+	struct vnvme_queue *q = qid ? vnvme_io_queue(ctrl, qid) : NULL;
+
+	if (!q)
+		return;
+	queue_free(ctrl, q);
+	free(q);
+	ctrl->io_queues[qid] = NULL;
+}
+
+void vnvme_cmd_create_cq(struct nvme_sqe *sqe, const struct vnvme_queue *q)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = NVME_ADMIN_CREATE_CQ;
+	sqe->prp1 = q->cq_mem.iova;
+	sqe->cdw10 = (uint32_t)(q->cq_depth - 1) << 16 | q->qid;
+	sqe->cdw11 = NVME_QUEUE_PHYS_CONTIG;
+	if (q->irq_vector >= 0)
+		sqe->cdw11 |= NVME_CQ_IRQ_ENABLED | (uint32_t)q->irq_vector << 16;
+}
+
+void vnvme_cmd_create_sq(struct nvme_sqe *sqe, const struct vnvme_queue *q, uint16_t cqid)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = NVME_ADMIN_CREATE_SQ;
+	sqe->prp1 = q->sq_mem.iova;
+	sqe->cdw10 = (uint32_t)(q->depth - 1) << 16 | q->qid;
+	sqe->cdw11 = (uint32_t)cqid << 16 | NVME_QUEUE_PHYS_CONTIG;
+}
+
+int vnvme_create_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid,
+			       uint16_t depth, int irq_vector,
+			       struct vnvme_queue **qp)
+{
+	struct vnvme_queue *q;
+	struct nvme_sqe sqe;
+	int ret;
+
+	if (depth < 2 || depth > NVME_CAP_MQES(ctrl->cap) + 1)
+		return vnvme_fail(-EINVAL, "queue depth %u out of range (MQES %u)",
+				  depth, NVME_CAP_MQES(ctrl->cap));
+	ret = vnvme_queue_alloc(ctrl, qid, depth, depth, irq_vector, &q);
+	if (ret)
+		return ret;
+
+	vnvme_cmd_create_cq(&sqe, q);
 	ret = vnvme_exec(&ctrl->admin, &sqe, NULL);
 	if (ret)
-		goto err_mem;
+		goto err;
 
-	memset(&sqe, 0, sizeof(sqe));
-	sqe.opcode = NVME_ADMIN_CREATE_SQ;
-	sqe.prp1 = q->sq_mem.iova;
-	sqe.cdw10 = (uint32_t)(depth - 1) << 16 | qid;
-	sqe.cdw11 = (uint32_t)qid << 16 | NVME_QUEUE_PHYS_CONTIG;
+	vnvme_cmd_create_sq(&sqe, q, qid);
 	ret = vnvme_exec(&ctrl->admin, &sqe, NULL);
 	if (ret) {
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = NVME_ADMIN_DELETE_CQ;
 		sqe.cdw10 = qid;
 		vnvme_exec(&ctrl->admin, &sqe, NULL);
-		goto err_mem;
+		goto err;
 	}
-	ctrl->io_queues[qid] = q;
 	if (qp)
 		*qp = q;
 	return 0;
 
-err_mem:
-	queue_free(ctrl, q);
-err_free:
-	free(q);
+err:
+	/* After a timeout the device may still own the memory: keep it then. */
+	if (ret != -ETIMEDOUT)
+		vnvme_queue_release(ctrl, qid);
+	else
+		ctrl->io_queues[qid] = NULL;
 	if (ret > 0)
 		vnvme_fail(-EIO, "creating I/O queue %u: NVMe status 0x%x (%s)",
 			   qid, ret, vnvme_status_name(ret));
@@ -722,9 +821,7 @@ int vnvme_delete_io_queue_pair(struct vnvme_ctrl *ctrl, uint16_t qid)
 	/* Memory the device may still own is kept until the controller is reset. */
 	if (ret)
 		return ret;
-	queue_free(ctrl, q);
-	free(q);
-	ctrl->io_queues[qid] = NULL;
+	vnvme_queue_release(ctrl, qid);
 	return 0;
 }
 

@@ -214,6 +214,8 @@ static int map_arena(struct vnvme_dev *dev, const struct vnvme_open_opts *opts)
 {
 	size_t size = opts && opts->arena_size ? opts->arena_size : VNVME_DEFAULT_ARENA_SIZE;
 	uint64_t iova = opts && opts->iova_base ? opts->iova_base : VNVME_DEFAULT_IOVA_BASE;
+	size_t chunk = opts ? opts->map_chunk : 0;
+	size_t off, nr_chunks;
 	void *mem;
 	int ret;
 
@@ -221,6 +223,11 @@ static int map_arena(struct vnvme_dev *dev, const struct vnvme_open_opts *opts)
 	if (iova % ARENA_PAGE_SIZE)
 		return vnvme_fail(-EINVAL, "IOVA base 0x%llx is not page aligned",
 				  (unsigned long long)iova);
+	if (chunk % ARENA_PAGE_SIZE)
+		return vnvme_fail(-EINVAL, "map chunk %zu is not a page multiple", chunk);
+	if (!chunk || chunk > size)
+		chunk = size;
+	size = ALIGN_UP(size, chunk);
 	/* Populated up front so that no benchmark pays for page faults. */
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -232,15 +239,67 @@ static int map_arena(struct vnvme_dev *dev, const struct vnvme_open_opts *opts)
 	dev->arena.iova = iova;
 	dev->arena.size = size;
 	dev->arena_pages = size / ARENA_PAGE_SIZE;
+	dev->map_chunk = chunk;
+	nr_chunks = size / chunk;
 	dev->page_in_use = calloc(dev->arena_pages, 1);
-	if (!dev->page_in_use)
+	dev->chunk_mapped = calloc(nr_chunks, 1);
+	if (!dev->page_in_use || !dev->chunk_mapped)
 		return vnvme_fail(-ENOMEM, "arena page map");
 
-	ret = vnvme_dma_map(dev, mem, iova, size);
-	if (ret)
-		return ret;
-	dev->arena_mapped = true;
+	for (off = 0; off < size; off += chunk) {
+		ret = vnvme_dma_map(dev, (uint8_t *)mem + off, iova + off, chunk);
+		if (ret)
+			return ret;
+		dev->chunk_mapped[off / chunk] = 1;
+		dev->arena_mapped = true;
+	}
 	return 0;
+}
+
+/* Apply map (or unmap) to the arena mappings [off, off + len) touches. */
+static int arena_change(struct vnvme_dev *dev, uint64_t off, size_t len, bool map)
+{
+	size_t first, last, i;
+	int ret, changed = 0;
+
+	if (!dev->chunk_mapped || !len || off >= dev->arena.size)
+		return vnvme_fail(-EINVAL, "arena range 0x%llx+0x%zx",
+				  (unsigned long long)off, len);
+	if (len > dev->arena.size - off)
+		len = dev->arena.size - off;
+	first = off / dev->map_chunk;
+	last = (off + len - 1) / dev->map_chunk;
+	for (i = first; i <= last; i++) {
+		size_t at = i * dev->map_chunk;
+
+		if (dev->chunk_mapped[i] == map)
+			continue;
+		if (map)
+			ret = vnvme_dma_map(dev, (uint8_t *)dev->arena.vaddr + at,
+					    dev->arena.iova + at, dev->map_chunk);
+		else
+			ret = vnvme_dma_unmap(dev, dev->arena.iova + at, dev->map_chunk);
+		if (ret)
+			return ret;
+		dev->chunk_mapped[i] = map;
+		changed++;
+	}
+	return changed;
+}
+
+int vnvme_arena_unmap(struct vnvme_dev *dev, uint64_t off, size_t len)
+{
+	return arena_change(dev, off, len, false);
+}
+
+int vnvme_arena_remap(struct vnvme_dev *dev, uint64_t off, size_t len)
+{
+	return arena_change(dev, off, len, true);
+}
+
+int vnvme_arena_remap_all(struct vnvme_dev *dev)
+{
+	return arena_change(dev, 0, dev->arena.size, true);
 }
 
 int vnvme_open(const char *uuid, const struct vnvme_open_opts *opts,
@@ -322,11 +381,20 @@ void vnvme_close(struct vnvme_dev *dev)
 	close_fd(&dev->req_fd);
 	/* Closing the device first stops its DMA before the memory goes away. */
 	close_fd(&dev->device_fd);
-	if (dev->arena_mapped)
+	if (dev->arena_mapped && dev->chunk_mapped) {
+		size_t i;
+
+		for (i = 0; i < dev->arena.size / dev->map_chunk; i++)
+			if (dev->chunk_mapped[i])
+				vnvme_dma_unmap(dev, dev->arena.iova + i * dev->map_chunk,
+						dev->map_chunk);
+	} else if (dev->arena_mapped) {
 		vnvme_dma_unmap(dev, dev->arena.iova, dev->arena.size);
+	}
 	if (dev->arena.vaddr)
 		munmap(dev->arena.vaddr, dev->arena.size);
 	free(dev->page_in_use);
+	free(dev->chunk_mapped);
 	close_fd(&dev->group_fd);
 	close_fd(&dev->container_fd);
 	close_fd(&dev->iommufd);

@@ -49,6 +49,18 @@ static const char usage_text[] =
 "      --slba/--lba-count the LBA range used (default: the whole namespace);\n"
 "      --seed seeds random offsets and the verify pattern; --verify stamps writes\n"
 "      and checks reads (read back with the seed used to write)\n"
+"  fuzz NSID                  hostile-guest fuzzer: a seeded random mix of register,\n"
+"      config-space, doorbell, command, DMA-unmap and VFIO operations, checking\n"
+"      that the controller keeps serving verified I/O on NSID (it uses LBAs below\n"
+"      min(8192, size/4) for that and writes anywhere above them)\n"
+"      (--ops N | --seconds S) [--seed X] [--check-every N] [--ns-toggle FILE]\n"
+"      [--chaos] [--verbose] [--json]; --ns-toggle writes 0/1 to a sysfs\n"
+"      nsN/enable file now and then, --chaos adds a thread that unmaps memory\n"
+"      under queue creation; the same seed replays the same operations\n"
+"  reg read OFF | reg write OFF VALUE [--size 1|2|4|8]\n"
+"                             raw BAR0 access (the controller is not enabled)\n"
+"  cfg read OFF | cfg write OFF VALUE [--size 1|2|4]\n"
+"                             raw PCI config-space access\n"
 "\n"
 "Options:\n"
 "  --json             JSON output (info, bench, verify-io)\n"
@@ -68,6 +80,7 @@ enum opt_id {
 	OPT_ADMIN, OPT_QID, OPT_DATA_IN, OPT_DATA_OUT,
 	OPT_RW, OPT_BS, OPT_QD, OPT_QUEUES, OPT_SECONDS, OPT_IOS, OPT_SLBA,
 	OPT_LBA_COUNT, OPT_SEED, OPT_VERIFY,
+	OPT_OPS, OPT_CHECK_EVERY, OPT_NS_TOGGLE, OPT_CHAOS, OPT_VERBOSE, OPT_SIZE,
 	OPT_COUNT
 };
 
@@ -99,6 +112,12 @@ static const struct option long_options[] = {
 	{ "lba-count",	required_argument,	NULL, OPT_LBA_COUNT },
 	{ "seed",	required_argument,	NULL, OPT_SEED },
 	{ "verify",	no_argument,		NULL, OPT_VERIFY },
+	{ "ops",	required_argument,	NULL, OPT_OPS },
+	{ "check-every", required_argument,	NULL, OPT_CHECK_EVERY },
+	{ "ns-toggle",	required_argument,	NULL, OPT_NS_TOGGLE },
+	{ "chaos",	no_argument,		NULL, OPT_CHAOS },
+	{ "verbose",	no_argument,		NULL, OPT_VERBOSE },
+	{ "size",	required_argument,	NULL, OPT_SIZE },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -128,6 +147,12 @@ struct cli {
 	uint64_t slba;
 	uint64_t lba_count;
 	uint64_t seed;
+	uint64_t ops;
+	uint64_t check_every;
+	const char *ns_toggle;
+	bool chaos;
+	bool verbose;
+	uint64_t size;
 };
 
 /* The controller session every NVMe command runs in. */
@@ -315,6 +340,29 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case OPT_SEED:
 			if (!parse_u64(optarg, &cli->seed))
 				return usage_error("bad --seed '%s'", optarg);
+			break;
+		case OPT_OPS:
+			if (!parse_u64(optarg, &cli->ops) || !cli->ops)
+				return usage_error("bad --ops '%s'", optarg);
+			break;
+		case OPT_CHECK_EVERY:
+			if (!parse_u64(optarg, &cli->check_every) || !cli->check_every ||
+			    cli->check_every > UINT32_MAX)
+				return usage_error("bad --check-every '%s'", optarg);
+			break;
+		case OPT_NS_TOGGLE:
+			cli->ns_toggle = optarg;
+			break;
+		case OPT_CHAOS:
+			cli->chaos = true;
+			break;
+		case OPT_VERBOSE:
+			cli->verbose = true;
+			break;
+		case OPT_SIZE:
+			if (!parse_u64(optarg, &cli->size) ||
+			    (cli->size != 1 && cli->size != 2 && cli->size != 4 && cli->size != 8))
+				return usage_error("bad --size '%s' (1, 2, 4 or 8)", optarg);
 			break;
 		}
 	}
@@ -965,6 +1013,120 @@ static int cmd_verify_io(struct session *s, const struct cli *cli)
 }
 
 /* ------------------------------------------------------------------------ */
+/* fuzz                                                                      */
+/* ------------------------------------------------------------------------ */
+
+static int cmd_fuzz(struct session *s, const struct cli *cli)
+{
+	struct vnvme_fuzz_opts opts = {
+		.seed = cli->seed,
+		.ops = cli->ops,
+		.seconds = cli->seconds,
+		.check_every = (unsigned int)cli->check_every,
+		.ns_toggle = cli->ns_toggle,
+		.chaos_thread = cli->chaos,
+		.verbose = cli->verbose,
+	};
+	struct vnvme_fuzz_result res;
+	uint64_t nsid;
+	unsigned int k;
+	int ret;
+
+	if (!arg_u64(cli, 0, "NSID", UINT32_MAX, &nsid))
+		return EXIT_USAGE;
+	if (!cli->ops && !cli->seconds)
+		return usage_error("fuzz: give --ops or --seconds");
+	opts.nsid = (uint32_t)nsid;
+	ret = vnvme_fuzz(s->dev, &opts, &res);
+	if (cli->json) {
+		printf("{\"test\":\"fuzz\",\"seed\":%" PRIu64 ",\"status\":%d,\"seconds\":%.3f,"
+		       "\"ops\":%" PRIu64 ",\"by_kind\":{", cli->seed, ret, res.seconds, res.ops);
+		for (k = 0; k < VNVME_FUZZ_NR_KINDS; k++)
+			printf("%s\"%s\":%" PRIu64, k ? "," : "", vnvme_fuzz_kind_name(k),
+			       res.by_kind[k]);
+		printf("},\"commands\":%" PRIu64 ",\"completions\":%" PRIu64
+		       ",\"error_statuses\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"reinits\":%" PRIu64
+		       ",\"fatal_seen\":%" PRIu64 ",\"health_checks\":%" PRIu64
+		       ",\"verified_ios\":%" PRIu64 ",\"recovered\":%" PRIu64 ",\"chaos_ops\":%" PRIu64
+		       ",\"reinit_s\":%.3f,\"failed_op\":%" PRIu64 ",\"failure\":\"",
+		       res.commands, res.completions, res.error_statuses, res.timeouts, res.reinits,
+		       res.fatal_seen, res.health_checks, res.verified_ios, res.recovered,
+		       res.chaos_ops, res.reinit_ns / 1e9, res.failed_op);
+		for (const char *c = res.failure; *c; c++)
+			printf(*c == '"' || *c == '\\' ? "\\%c" : (unsigned char)*c < 0x20 ? "?" : "%c", *c);
+		printf("\"}\n");
+	} else {
+		printf("fuzz: seed %" PRIu64 ": %" PRIu64 " operations in %.1f s (%.0f/s)\n",
+		       cli->seed, res.ops, res.seconds, res.seconds > 0 ? res.ops / res.seconds : 0.0);
+		for (k = 0; k < VNVME_FUZZ_NR_KINDS; k++)
+			printf("  %-18s %8" PRIu64 "  %7.1f s\n", vnvme_fuzz_kind_name(k),
+			       res.by_kind[k], res.ns_by_kind[k] / 1e9);
+		printf("  hostile commands %" PRIu64 " (completed %" PRIu64 ", error status %" PRIu64
+		       ", timed out %" PRIu64 ")\n", res.commands, res.completions,
+		       res.error_statuses, res.timeouts);
+		printf("  re-initialisations %" PRIu64 ", fatal status seen %" PRIu64
+		       ", health checks %" PRIu64 ", verified I/Os %" PRIu64 " (%" PRIu64
+		       " recovered by a re-init), chaos thread operations %" PRIu64 "\n",
+		       res.reinits, res.fatal_seen, res.health_checks, res.verified_ios,
+		       res.recovered, res.chaos_ops);
+		printf("  time re-initialising %.1f s\n", res.reinit_ns / 1e9);
+		if (res.failure[0])
+			printf("  FAILED at operation %" PRIu64 ": %s\n", res.failed_op, res.failure);
+	}
+	return report(ret, "fuzz");
+}
+
+/* ------------------------------------------------------------------------ */
+/* reg / cfg: raw register access                                            */
+/* ------------------------------------------------------------------------ */
+
+static int cmd_raw_region(struct session *s, const struct cli *cli, bool config)
+{
+	uint64_t off, val = 0, size = cli->size ? cli->size : 4;
+	bool is_write;
+	int ret;
+
+	if (!strcmp(cli->args[0], "read"))
+		is_write = false;
+	else if (!strcmp(cli->args[0], "write"))
+		is_write = true;
+	else
+		return usage_error("%s: read or write, not '%s'", cli->command, cli->args[0]);
+	if (cli->nargs != (is_write ? 3 : 2))
+		return usage_error("%s %s: wrong number of arguments", cli->command, cli->args[0]);
+	if (config && size == 8)
+		return usage_error("cfg: --size 8 is not a config-space access size");
+	if (!arg_u64(cli, 1, "OFF", UINT32_MAX, &off) ||
+	    (is_write && !arg_u64(cli, 2, "VALUE", size == 8 ? UINT64_MAX :
+				   (1ull << (8 * size)) - 1, &val)))
+		return EXIT_USAGE;
+	if (is_write)
+		ret = config ? vnvme_cfg_write(s->dev, off, &val, size) :
+			       vnvme_bar_write(s->dev, off, &val, size);
+	else
+		ret = config ? vnvme_cfg_read(s->dev, off, &val, size) :
+			       vnvme_bar_read(s->dev, off, &val, size);
+	if (ret) {
+		fprintf(stderr, "vnvme-vfio: %s %s at 0x%" PRIx64 " (%" PRIu64 " bytes): %s\n",
+			cli->command, cli->args[0], off, size, strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	if (!is_write)
+		printf("0x%0*" PRIx64 "\n", (int)(2 * size), val);
+	return EXIT_OK;
+}
+
+static int cmd_reg(struct session *s, const struct cli *cli)
+{
+	return cmd_raw_region(s, cli, false);
+}
+
+static int cmd_cfg(struct session *s, const struct cli *cli)
+{
+	return cmd_raw_region(s, cli, true);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
 {
@@ -984,6 +1146,12 @@ int main(int argc, char **argv)
 			       OPT_BIT(OPT_DATA_OUT), cmd_raw },
 		{ "bench", 1, 1, WORKLOAD_OPTS | OPT_BIT(OPT_RW) | OPT_BIT(OPT_SECONDS) |
 				 OPT_BIT(OPT_IOS) | OPT_BIT(OPT_VERIFY), cmd_bench },
+		{ "fuzz", 1, 1, OPT_BIT(OPT_OPS) | OPT_BIT(OPT_SECONDS) | OPT_BIT(OPT_SEED) |
+				OPT_BIT(OPT_CHECK_EVERY) | OPT_BIT(OPT_NS_TOGGLE) |
+				OPT_BIT(OPT_CHAOS) | OPT_BIT(OPT_VERBOSE) | OPT_BIT(OPT_JSON),
+		  cmd_fuzz },
+		{ "reg", 2, 3, OPT_BIT(OPT_SIZE), cmd_reg },
+		{ "cfg", 2, 3, OPT_BIT(OPT_SIZE), cmd_cfg },
 	};
 	struct session session;
 	struct cli cli;
@@ -1003,6 +1171,12 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret;
 
+	/* The fuzzer unmaps and maps pieces of its DMA memory. */
+	if (!strcmp(cli.command, "fuzz") && !cli.open_opts.map_chunk) {
+		if (!cli.open_opts.arena_size)
+			cli.open_opts.arena_size = 32u << 20;
+		cli.open_opts.map_chunk = 256u << 10;
+	}
 	ret = session_open(&session, &cli);
 	if (ret)
 		return ret;

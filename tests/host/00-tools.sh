@@ -32,6 +32,14 @@ check_release() {
 	[[ $release =~ ^$2$ ]]
 }
 
+# tests/run installed everything just before: a second run must do and say nothing.
+check_deps_silent() {
+	local output status=0
+	output=$(tools/deps.sh 2>&1) || status=$?
+	echo "$output"
+	((status == 0)) && [[ -z $output ]]
+}
+
 check_release_echo() {
 	[[ $(tools/kernels.sh release 6.1.0-99-amd64) == 6.1.0-99-amd64 ]] &&
 		! tools/kernels.sh release 5.10 2>/dev/null
@@ -65,11 +73,12 @@ check_nested() {
 }
 
 ktap_start host-tools
-ktap_plan 12
+ktap_plan 13
 ktap_check "kernels.sh list names both series" diff <(printf '6.1\n6.12\n') <(tools/kernels.sh list)
 ktap_check "kernels.sh release 6.1" check_release 6.1 '6\.1\.0-[0-9]+-amd64'
 ktap_check "kernels.sh release 6.12" check_release 6.12 '6\.12\.[0-9]+\+deb12-amd64'
 ktap_check "kernels.sh release echoes a release, rejects others" check_release_echo
+ktap_check "deps.sh is silent when nothing is missing" check_deps_silent
 ktap_check "vm/run -- false exits 1" expect_status 1 -- false
 ktap_check "vm/run -- sh -c 'exit 7' exits 7" expect_status 7 -- sh -c 'exit 7'
 ktap_check "vm/run exits 0, streams output, shares cwd, env and --out" check_streaming_and_sharing

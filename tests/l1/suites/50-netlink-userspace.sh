@@ -52,6 +52,11 @@ vnvmed_pid=
 
 cleanup() {
 	local p u
+	# A domain left running would hold its instance open (and block its removal).
+	if [[ -S /run/libvirt/libvirt-sock ]]; then
+		virsh -c qemu:///system destroy vnvme50 >/dev/null 2>&1
+		virsh -c qemu:///system undefine vnvme50 >/dev/null 2>&1
+	fi
 	for p in "${bg_pids[@]}" $vnvmed_pid; do
 		kill "$p" 2>/dev/null
 	done
@@ -582,5 +587,87 @@ else
 		ktap_skip "$t" "mdevctl is not installed"
 	done
 fi
+
+# ---- libvirt ------------------------------------------------------------------------
+
+# libvirtd runs inside the VM only: it is configured by writing /etc (a tmpfs overlay there).
+LIBVIRT_URI=qemu:///system
+libvirt_setup() {
+	getent group kvm >/dev/null || groupadd -r kvm
+	getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+	getent passwd libvirt-qemu >/dev/null ||
+		useradd -r -g libvirt-qemu -G kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+	mkdir -p /etc/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/cache/libvirt/qemu /run/libvirt
+	# No cgroups, namespaces, labels or virtlogd in a bare VM; QEMU as root for VFIO.
+	cat >>/etc/libvirt/qemu.conf <<'EOF'
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+EOF
+	LIBVIRT_LOG_OUTPUTS="3:stderr" libvirtd >"$W/libvirtd.log" 2>&1 &
+	echo $! >"$W/libvirtd.pid"
+	wait_for 30 test -S /run/libvirt/libvirt-sock && wait_for 120 virsh -c "$LIBVIRT_URI" version ||
+		{ tail -20 "$W/libvirtd.log"; return 1; }
+}
+LV_TEST="libvirt: a domain with <hostdev type='mdev'> runs on a vnvme instance (guest BIOS enables it)"
+# Before libvirtd starts: without udevd in the VM its node-device driver only
+# sees what exists when it enumerates.
+"$CTL" create --uuid "$U7" --ns "$L3" >/dev/null
+if [[ ${VNVME_IN_VM:-0} != 1 ]]; then
+	ktap_skip "$LV_TEST" "only inside the test VM"
+elif ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
+	ktap_skip "$LV_TEST" "libvirt is not installed"
+elif ! out=$(libvirt_setup 2>&1); then
+	ktap_not_ok "libvirt: libvirtd starts" "$out"
+else
+	bg_pids+=("$(cat "$W/libvirtd.pid")")
+	"$CTL" events --json --uuid "$U7" >"$W/lv-events.json" 2>"$W/lv-events.err" &
+	bg_pids+=($!)
+	wait_for 10 grep -q following "$W/lv-events.err"
+	cat >"$W/domain.xml" <<EOF
+<domain type='qemu'>
+  <name>vnvme50</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <hostdev mode='subsystem' type='mdev' model='vfio-pci' display='off'>
+      <source><address uuid='$U7'/></source>
+    </hostdev>
+    <serial type='file'><source path='$W/domain-serial.log'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+	domain_runs() {
+		virsh -c "$LIBVIRT_URI" define "$W/domain.xml" >/dev/null &&
+			virsh -c "$LIBVIRT_URI" start vnvme50 || return 1
+		# SeaBIOS in the guest finds the NVMe controller and enables it.
+		wait_for 120 sh -c "'$CTL' --json show $U7 | jq -e '.opened and .state == \"ready\"'" ||
+			{ "$CTL" show "$U7"; tail -5 /var/log/libvirt/qemu/vnvme50.log; return 1; }
+		grep -q "sysfsdev.*/sys/bus/mdev/devices/$U7" /var/log/libvirt/qemu/vnvme50.log ||
+			{ tail -30 /var/log/libvirt/qemu/vnvme50.log; return 1; }
+		wait_for 10 jq -e -s 'map(.event) | index("ctrl-enabled") != null' "$W/lv-events.json"
+	}
+	ktap_check "$LV_TEST" domain_runs
+	ktap_check "libvirt: vnvmectl remove refuses the instance while the domain runs" \
+		expect_fail 5 "is open by a VFIO user" "$CTL" remove "$U7"
+	ktap_check "libvirt: nodedev lists the instance (cap mdev)" \
+		wait_for 30 sh -c "virsh -c $LIBVIRT_URI nodedev-list --cap mdev | grep -qx 'mdev_${U7//-/_}_vnvme'"
+	ktap_diag "libvirt nodedev-list --cap mdev_types (no vnvme: libvirt knows no virtual parent but mtty):" \
+		"$(virsh -c "$LIBVIRT_URI" nodedev-list --cap mdev_types 2>&1)"
+	domain_stops() {
+		virsh -c "$LIBVIRT_URI" destroy vnvme50 >/dev/null &&
+			virsh -c "$LIBVIRT_URI" undefine vnvme50 >/dev/null &&
+			wait_for 20 sh -c "'$CTL' --json show $U7 | jq -e '.opened == false'"
+	}
+	ktap_check "libvirt: destroying the domain releases the instance" domain_stops
+fi
+"$CTL" remove "$U7" >/dev/null 2>&1
 
 ktap_finish

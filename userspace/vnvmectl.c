@@ -258,7 +258,7 @@ static int cmd_list(int argc, char **argv)
 		vn_json_arr_close(&j);
 		vn_json_end(&j);
 	} else {
-		printf("%-36s  %-12s %-8s %-4s %-7s %s\n", "UUID", "TYPE", "STATE",
+		printf("%-36s  %-12s %-8s %-4s %-9s %s\n", "UUID", "TYPE", "STATE",
 		       "OPEN", "IO-QUEUES", "NAMESPACES");
 		for (i = 0; i < nr; i++) {
 			char q[16];

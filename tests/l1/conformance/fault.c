@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault: the client side of the fault suite (tests/l1/suites/40-fault.sh),
+ * which builds the faulty backing devices (device-mapper error, flakey,
+ * delay and suspended tables, null_blk bad blocks and removal, loop detach)
+ * and runs one case of this program per fresh instance.  KTAP output.
+ *
+ * usage: fault [tcase options] UUID         one tcase case (--case NAME)
+ *        fault hold UUID [DM]               bring up, I/O held in a suspended dm device,
+ *                                           ask for REQ; "ready", then on REQ "req";
+ *                                           closes after a line on stdin
+ *        fault busy UUID [DM]               bring up, I/O held in a suspended dm device,
+ *                                           "ready", then wait to be killed
+ * --set keys: bad_slba, bad_nlb (the failing LBA range), dm (device-mapper name),
+ *   good_table, bad_table (files), remove_cmd, detach_cmd (shell commands),
+ *   ns_slot (namespace slot for detach), rounds.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tcase.h"
+
+#define SC_WRITE_FAULT	NVME_SC_WRITE_FAULT
+#define SC_READ_ERROR	NVME_SC_READ_ERROR
+
+static int sh(struct tctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sh(struct tctx *c, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	st = system(cmd);
+	if (st)
+		tc_diag("'%s' exited with %d", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	(void)c;
+	return st;
+}
+
+static int get_log(struct tctx *c, uint8_t lid, void *buf, size_t len)
+{
+	return vnvme_get_log_page(&c->ctrl, lid, 0xffffffff, buf, len);
+}
+
+static uint64_t smart_media_errors(struct tctx *c, uint64_t *err_entries)
+{
+	struct nvme_smart_log s;
+
+	memset(&s, 0xff, sizeof(s));
+	if (!EXPECT_OK(get_log(c, NVME_LOG_SMART, &s, sizeof(s))))
+		return ~0ull;
+	if (err_entries)
+		*err_entries = s.num_err_log_entries[0];
+	return s.media_errors[0];
+}
+
+struct expect_err {
+	uint16_t cid;
+	uint16_t sqid;
+	uint16_t status;	/* status field (code, DNR...) */
+	uint64_t slba;
+};
+
+/*
+ * Every command into the failing range completes with the media status the
+ * specification names (Unrecovered Read Error, Write Fault); each gets an
+ * Error Information entry (status, LBA, NSID, queue, CID) and SMART counts
+ * it as a media error; commands outside the range work.
+ */
+static void media_error_checks(struct tctx *c, bool reads_fail, bool writes_fail)
+{
+	uint64_t bad = (uint64_t)tc_get_long(c, "bad_slba", -1);
+	uint64_t nbad = (uint64_t)tc_get_long(c, "bad_nlb", 0);
+	struct expect_err errs[64];
+	unsigned int nerr = 0, i;
+	uint64_t media0, media1, entries0, entries1;
+	struct nvme_error_log_entry *log = (void *)c->buf2.vaddr;
+	struct nvme_sqe sqe;
+	struct nvme_cqe cqe;
+	int st;
+
+	if (!tc_up(c, 0))
+		return;
+	if (!nbad) {
+		tc_skip(c, "no --set bad_slba=S --set bad_nlb=N");
+		return;
+	}
+	media0 = smart_media_errors(c, &entries0);
+	/* Outside the range everything works. */
+	if (bad >= 16)
+		EXPECT_OK(tc_verified_io(c, c->q, 0, 16, 1));
+	if (bad + nbad + 16 <= c->ns.nsze)
+		EXPECT_OK(tc_verified_io(c, c->q, bad + nbad, 16, 2));
+	if (bad >= 8)
+		EXPECT_OK(tc_verified_io(c, c->q, bad - 8, 8, 3));
+
+	for (i = 0; i < 6; i++) {
+		static const uint8_t ops[] = { NVME_IO_READ, NVME_IO_WRITE, NVME_IO_COMPARE,
+					       NVME_IO_VERIFY, NVME_IO_WRITE_ZEROES, NVME_IO_READ };
+		uint8_t op = ops[i];
+		bool is_write = op == NVME_IO_WRITE || op == NVME_IO_WRITE_ZEROES;
+		bool fails = is_write ? writes_fail : reads_fail;
+		uint64_t slba = bad + (i == 5 ? nbad - 1 : i * 3);
+		uint32_t nlb = i == 5 ? 2 : 4;	/* the last one straddles the end of the range */
+
+		if (i == 5 && bad + nbad + 1 > c->ns.nsze)
+			slba = bad + nbad - 2;	/* no room to straddle: the last two */
+		vnvme_cmd_rw(&sqe, op, c->nsid, slba, nlb);
+		vnvme_set_prps(&sqe, c->buf.iova, (size_t)nlb * c->ns.lba_size, &c->list);
+		st = vnvme_exec(c->q, &sqe, &cqe);
+		c->faults++;
+		if (!fails) {
+			tc_check(c, st == 0 || (op == NVME_IO_COMPARE && NVME_STATUS_CODE(st) ==
+						NVME_SC_COMPARE_FAILED), __LINE__,
+				 "opcode 0x%02x into the range: 0x%x, expected success", op, st);
+			continue;
+		}
+		tc_check(c, st > 0 && NVME_STATUS_CODE(st) == (is_write ? SC_WRITE_FAULT : SC_READ_ERROR),
+			 __LINE__, "opcode 0x%02x at %llu: %d (0x%x %s), expected %s", op,
+			 (unsigned long long)slba, st, st > 0 ? st : 0,
+			 st > 0 ? vnvme_status_name(st) : "", is_write ? "Write Fault" : "Unrecovered Read Error");
+		if (st > 0 && nerr < 64)
+			errs[nerr++] = (struct expect_err){ cqe.cid, 1, (uint16_t)st, slba };
+	}
+	/* Flush through a device with an error target may fail: as a Write Fault then. */
+	st = vnvme_io_flush(&c->ns, c->q);
+	tc_check(c, st == 0 || (st > 0 && NVME_STATUS_CODE(st) == SC_WRITE_FAULT), __LINE__,
+		 "flush: 0x%x", st);
+	if (st > 0) {
+		tc_diag("flush failed with Write Fault (the backing device fails flushes)");
+		nerr += 0;
+	}
+	media1 = smart_media_errors(c, &entries1);
+	tc_check(c, media1 - media0 == nerr + (st > 0), __LINE__,
+		 "SMART media errors %llu -> %llu for %u media-error completions",
+		 (unsigned long long)media0, (unsigned long long)media1, nerr + (st > 0));
+	tc_check(c, entries1 - entries0 >= nerr, __LINE__,
+		 "SMART error log entries %llu -> %llu for %u errors",
+		 (unsigned long long)entries0, (unsigned long long)entries1, nerr);
+	/* Error Information log: the newest entries are ours, newest first. */
+	if (!EXPECT_OK(get_log(c, NVME_LOG_ERROR, log, 64 * sizeof(*log))))
+		return;
+	for (i = 0; i < nerr; i++) {
+		const struct nvme_error_log_entry *e = &log[(st > 0 ? 1 : 0) + nerr - 1 - i];
+		const struct expect_err *x = &errs[i];
+
+		tc_check(c, e->cid == x->cid && e->sqid == x->sqid && (e->status >> 1) == x->status &&
+			 e->lba == x->slba && e->nsid == c->nsid, __LINE__,
+			 "error log entry %u: cid %u sqid %u status 0x%x lba %llu nsid %u; expected "
+			 "cid %u sqid %u status 0x%x lba %llu nsid %u", i, e->cid, e->sqid,
+			 e->status >> 1, (unsigned long long)e->lba, e->nsid, x->cid, x->sqid,
+			 x->status, (unsigned long long)x->slba, c->nsid);
+	}
+	if (nerr >= 2)
+		EXPECT(log[0].error_count > log[1].error_count, "error counts descend");
+	/* The queue goes on. */
+	if (bad >= 40)
+		EXPECT_OK(tc_verified_io(c, c->q, 32, 8, 4));
+}
+
+static void t_media_errors(struct tctx *c)
+{
+	media_error_checks(c, true, true);
+}
+
+static void t_write_errors(struct tctx *c)
+{
+	media_error_checks(c, false, true);
+}
+
+/* A live table swap linear <-> error, rounds times: failures only while it is bad. */
+static void t_table_swap(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm"), *good = tc_get(c, "good_table"), *bad = tc_get(c, "bad_table");
+	long rounds = tc_get_long(c, "rounds", 10), r;
+	uint64_t bad_slba = (uint64_t)tc_get_long(c, "bad_slba", 0);
+	int st;
+
+	if (!tc_up(c, 0))
+		return;
+	if (!dm || !good || !bad) {
+		tc_skip(c, "no --set dm/good_table/bad_table");
+		return;
+	}
+	for (r = 0; r < rounds; r++) {
+		uint64_t slba = bad_slba + (uint64_t)r * 16;
+
+		EXPECT_OK(tc_verified_io(c, c->q, slba, 8, (uint64_t)r));
+		if (sh(c, "dmsetup load %s %s && dmsetup suspend --noudevsync %s && dmsetup resume --noudevsync %s", dm, bad,
+		       dm, dm))
+			return;
+		c->faults++;
+		st = tc_rw(c, c->q, NVME_IO_READ, c->nsid, slba, 8, &c->buf);
+		tc_check(c, st > 0 && NVME_STATUS_CODE(st) == SC_READ_ERROR, __LINE__,
+			 "round %ld: read from the error table: 0x%x", r, st);
+		st = tc_rw(c, c->q, NVME_IO_WRITE, c->nsid, slba, 8, &c->buf);
+		tc_check(c, st > 0 && NVME_STATUS_CODE(st) == SC_WRITE_FAULT, __LINE__,
+			 "round %ld: write to the error table: 0x%x", r, st);
+		if (sh(c, "dmsetup load %s %s && dmsetup suspend --noudevsync %s && dmsetup resume --noudevsync %s", dm, good,
+		       dm, dm))
+			return;
+		/* What was written before the bad phase is intact. */
+		{
+			uint64_t badlba;
+
+			EXPECT_OK(tc_rw(c, c->q, NVME_IO_READ, c->nsid, slba, 8, &c->buf));
+			EXPECT_OK(vnvme_pattern_check(c->buf.vaddr, c->ns.lba_size, slba, 8,
+						      (uint64_t)r, &badlba));
+		}
+	}
+}
+
+/* I/O runs on while sh(trigger) removes or detaches the backing device. */
+static void io_around_trigger(struct tctx *c, const char *trigger, bool expect_errors)
+{
+	struct nvme_sqe sqe;
+	unsigned int round, i, errors = 0, ok = 0, timeouts = 0;
+
+	if (!tc_up(c, 0))
+		return;
+	if (!trigger) {
+		tc_skip(c, "no trigger command");
+		return;
+	}
+	c->ctrl.cmd_timeout_ms = 30000;
+	for (round = 0; round < 40; round++) {
+		/* a batch in flight, then the trigger in the middle of the run */
+		for (i = 0; i < 16; i++) {
+			vnvme_cmd_rw(&sqe, i % 2 ? NVME_IO_READ : NVME_IO_WRITE, c->nsid,
+				     (round * 16 + i) * 8 % (c->ns.nsze - 8), 8);
+			vnvme_set_prps(&sqe, c->buf.iova + i * 8192, 8 * c->ns.lba_size, NULL);
+			sqe.cid = (uint16_t)(round * 16 + i);
+			vnvme_sq_push(c->q, &sqe);
+		}
+		vnvme_sq_ring(c->q);
+		if (round == 10) {
+			if (sh(c, "%s", trigger))
+				return;
+			c->faults++;
+		}
+		for (i = 0; i < 16; i++) {
+			struct nvme_cqe cqe;
+
+			if (vnvme_cq_wait(c->q, &cqe, 30000)) {
+				timeouts++;
+				break;
+			}
+			if (NVME_CQE_STATUS_FIELD(cqe.status))
+				errors++;
+			else
+				ok++;
+			c->ops++;
+		}
+		if (timeouts)
+			break;
+	}
+	EXPECT(timeouts == 0, "a command never completed");
+	tc_diag("%u commands succeeded, %u failed", ok, errors);
+	if (expect_errors)
+		EXPECT(errors > 0, "no command failed after the backing device went away");
+	else
+		EXPECT(errors == 0, "%u commands failed", errors);
+	c->ctrl.cmd_timeout_ms = 15000;
+}
+
+static void t_backing_removed(struct tctx *c)
+{
+	io_around_trigger(c, tc_get(c, "remove_cmd"), true);
+}
+
+static void t_loop_detach(struct tctx *c)
+{
+	io_around_trigger(c, tc_get(c, "detach_cmd"), false);
+	if (!c->failed && !c->skip[0])
+		EXPECT_OK(tc_verified_io(c, c->q, 0, 64, 5));
+}
+
+/* Submit n reads and writes on q without waiting (they sit in a suspended dm device). */
+static void submit_held(struct tctx *c, struct vnvme_queue *q, unsigned int n)
+{
+	struct nvme_sqe sqe;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		vnvme_cmd_rw(&sqe, i % 2 ? NVME_IO_READ : NVME_IO_WRITE, c->nsid, 1000 + i * 8, 8);
+		vnvme_set_prps(&sqe, c->buf.iova + (i % 64) * 8192, 8 * c->ns.lba_size, NULL);
+		sqe.cid = (uint16_t)(0x100 + i);
+		if (vnvme_sq_push(q, &sqe))
+			break;
+	}
+	vnvme_sq_ring(q);
+}
+
+static unsigned int reap(struct tctx *c, struct vnvme_queue *q, unsigned int n, unsigned int ms,
+			 unsigned int *errors)
+{
+	uint64_t deadline = vnvme_now_ns() + (uint64_t)ms * 1000000;
+	unsigned int got = 0;
+	struct nvme_cqe cqe;
+
+	*errors = 0;
+	while (got < n && vnvme_now_ns() < deadline) {
+		int k = vnvme_cq_poll(q, &cqe, 1);
+
+		if (k == 1) {
+			got++;
+			*errors += NVME_CQE_STATUS_FIELD(cqe.status) != 0;
+		} else {
+			usleep(500);
+		}
+	}
+	(void)c;
+	return got;
+}
+
+/*
+ * dma_unmap of all guest memory with I/O in flight (held in a suspended dm
+ * device): the unmap must complete; with the memory mapped again before the
+ * I/O resumes the commands complete (or the controller reports CFS); with it
+ * still unmapped they fail or the controller is fatal.  Never a hang.
+ */
+static void t_unmap_inflight(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm");
+	unsigned int round, got, errors;
+	uint32_t csts;
+
+	if (!dm) {
+		tc_skip(c, "no --set dm=NAME");
+		return;
+	}
+	for (round = 0; round < 4; round++) {
+		if (!tc_up(c, 0))
+			return;
+		if (sh(c, "dmsetup suspend --noudevsync %s", dm))
+			return;
+		submit_held(c, c->q, 32);
+		usleep(200000);
+		EXPECT(vnvme_arena_unmap(c->dev, 0, c->dev->arena.size) > 0, "unmap everything");
+		c->faults++;
+		if (round % 2 == 0)
+			EXPECT(vnvme_arena_remap_all(c->dev) >= 0, "map again");
+		if (sh(c, "dmsetup resume --noudevsync %s", dm))
+			return;
+		got = reap(c, c->q, 32, 5000, &errors);
+		vnvme_arena_remap_all(c->dev);
+		vnvme_reg_read32(&c->ctrl, NVME_REG_CSTS, &csts);
+		tc_diag("round %u (%s before resume): %u of 32 completed, %u with errors, CSTS 0x%x",
+			round, round % 2 ? "still unmapped" : "mapped again", got, errors, csts);
+		EXPECT(got == 32 || (csts & NVME_CSTS_CFS), "commands neither completed nor CFS");
+		/* A reset brings it back in any case. */
+		if (tc_up(c, 0))
+			EXPECT_OK(tc_verified_io(c, c->q, 0, 8, round));
+	}
+}
+
+/* Controller reset, CC.EN = 0 and shutdown with I/O held in the backing device. */
+struct bg_resume {
+	char cmd[256];
+	unsigned int delay_ms;
+};
+
+static void *resume_later(void *arg)
+{
+	struct bg_resume *b = arg;
+	int r;
+
+	usleep(b->delay_ms * 1000);
+	r = system(b->cmd);
+	(void)r;
+	return NULL;
+}
+
+static void t_reset_inflight(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm");
+	struct bg_resume b = { .delay_ms = 1500 };
+	unsigned int round;
+	pthread_t t;
+
+	if (!dm) {
+		tc_skip(c, "no --set dm=NAME");
+		return;
+	}
+	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
+	for (round = 0; round < 3; round++) {
+		if (!tc_up(c, 0))
+			return;
+		if (sh(c, "dmsetup suspend --noudevsync %s", dm))
+			return;
+		submit_held(c, c->q, 32);
+		usleep(200000);
+		/* The reset waits for the held I/O, which a thread lets go after a while. */
+		if (pthread_create(&t, NULL, resume_later, &b))
+			return;
+		if (round == 0)
+			EXPECT_OK(vnvme_device_reset(c->dev));
+		else if (round == 1)
+			EXPECT_OK(vnvme_ctrl_disable(&c->ctrl));
+		else {
+			uint32_t cc = 0;
+
+			vnvme_reg_read32(&c->ctrl, NVME_REG_CC, &cc);
+			vnvme_reg_write32(&c->ctrl, NVME_REG_CC, cc | NVME_CC_SHN_NORMAL);
+			EXPECT_OK(vnvme_ctrl_wait_csts(&c->ctrl, NVME_CSTS_SHST_MASK,
+						       NVME_CSTS_SHST_CMPLT, 30000));
+		}
+		c->faults++;
+		pthread_join(t, NULL);
+		if (tc_up(c, 0))
+			EXPECT_OK(tc_verified_io(c, c->q, 0, 8, round));
+	}
+}
+
+/* Namespace detach (sysfs) and Delete SQ with I/O held in the backing device. */
+static void t_detach_and_delete_inflight(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm");
+	struct bg_resume b = { .delay_ms = 1500 };
+	struct vnvme_queue *q;
+	unsigned int got, errors;
+	struct nvme_sqe sqe;
+	char rel[32];
+	pthread_t t;
+
+	if (!dm) {
+		tc_skip(c, "no --set dm=NAME");
+		return;
+	}
+	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
+	snprintf(rel, sizeof(rel), "ns%u/enable", c->nsid);
+	/* Detach: waits for the commands, later ones see Invalid Namespace. */
+	if (!tc_up(c, 0) || sh(c, "dmsetup suspend --noudevsync %s", dm))
+		return;
+	submit_held(c, c->q, 16);
+	usleep(200000);
+	if (pthread_create(&t, NULL, resume_later, &b))
+		return;
+	EXPECT_OK(tc_sysfs_write(c, rel, "0"));
+	c->faults++;
+	pthread_join(t, NULL);
+	got = reap(c, c->q, 16, 10000, &errors);
+	EXPECT_EQ(got, 16);
+	EXPECT_STATUS_DNR(tc_rw(c, c->q, NVME_IO_READ, c->nsid, 0, 1, &c->buf), NVME_SC_INVALID_NS);
+	EXPECT_OK(tc_sysfs_write(c, rel, "1"));
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 6));
+	/* Delete SQ: waits for the commands too. */
+	if (!EXPECT_OK(vnvme_create_io_queue_pair(&c->ctrl, 2, 64, -1, &q)) ||
+	    sh(c, "dmsetup suspend --noudevsync %s", dm))
+		return;
+	submit_held(c, q, 32);
+	usleep(200000);
+	if (pthread_create(&t, NULL, resume_later, &b))
+		return;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_ADMIN_DELETE_SQ;
+	sqe.cdw10 = 2;
+	c->ctrl.cmd_timeout_ms = 30000;
+	EXPECT_OK(vnvme_exec(&c->ctrl.admin, &sqe, NULL));
+	c->faults++;
+	pthread_join(t, NULL);
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_ADMIN_DELETE_CQ;
+	sqe.cdw10 = 2;
+	EXPECT_OK(vnvme_exec(&c->ctrl.admin, &sqe, NULL));
+	vnvme_queue_release(&c->ctrl, 2);
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 7));
+}
+
+static const struct tcase cases[] = {
+	{ "media_errors", t_media_errors },
+	{ "write_errors", t_write_errors },
+	{ "table_swap", t_table_swap },
+	{ "backing_removed", t_backing_removed },
+	{ "loop_detach", t_loop_detach },
+	{ "unmap_inflight", t_unmap_inflight },
+	{ "reset_inflight", t_reset_inflight },
+	{ "detach_and_delete_inflight", t_detach_and_delete_inflight },
+};
+
+/* ------------------------------------------------------------------------ */
+/* hold / busy: a client the suite removes the instance under, or kills     */
+/* ------------------------------------------------------------------------ */
+
+static int client_mode(const char *mode, const char *uuid, const char *dm)
+{
+	static struct tctx ctx;
+	struct tctx *c = &ctx;
+	char line[64];
+	int ret;
+
+	c->uuid = uuid;
+	c->nsid = 1;
+	snprintf(c->sysfs, sizeof(c->sysfs), "/sys/bus/mdev/devices/%s", uuid);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = vnvme_open(uuid, &c->open_opts, &c->dev);
+	if (ret) {
+		printf("error: open: %s\n", vnvme_last_error());
+		return 1;
+	}
+	if (!tc_up(c, 0)) {
+		printf("error: bring-up failed\n");
+		return 1;
+	}
+	if (!strcmp(mode, "hold") && vnvme_req_irq_enable(c->dev)) {
+		printf("error: REQ: %s\n", vnvme_last_error());
+		return 1;
+	}
+	if (dm) {
+		snprintf(line, sizeof(line), "dmsetup suspend --noudevsync %s", dm);
+		if (system(line))
+			printf("error: %s failed\n", line);
+		submit_held(c, c->q, 32);
+		usleep(200000);
+	}
+	printf("ready\n");
+	if (!strcmp(mode, "busy")) {
+		for (;;)
+			pause();
+	}
+	/* hold: wait for the kernel to ask for the device back */
+	if (vnvme_eventfd_wait(c->dev->req_fd, 120000) <= 0) {
+		printf("error: no REQ interrupt within 120 s\n");
+		return 1;
+	}
+	printf("req\n");
+	if (!fgets(line, sizeof(line), stdin))
+		line[0] = '\0';
+	vnvme_close(c->dev);
+	printf("closed\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && (!strcmp(argv[1], "hold") || !strcmp(argv[1], "busy")))
+		return client_mode(argv[1], argv[2], argc > 3 ? argv[3] : NULL);
+	return tcase_main(argc, argv, "fault",
+			  "       fault hold|busy UUID [DM]   (see the source)\n"
+			  "  --set bad_slba=S --set bad_nlb=N  the failing LBA range\n"
+			  "  --set dm=NAME --set good_table=F --set bad_table=F --set rounds=N\n"
+			  "  --set remove_cmd=CMD --set detach_cmd=CMD\n",
+			  cases, sizeof(cases) / sizeof(cases[0]));
+}

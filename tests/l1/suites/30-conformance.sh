@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# L1 suite: NVMe conformance of a vnvme instance over VFIO (tests/l1/conformance/conformance):
+# every register and every implemented command, the success path and each error status the
+# specification defines, phase tags, SQ head, CIDs, full queues, interrupts and coalescing,
+# asynchronous events, Abort, PRP and SGL layouts. Namespaces: 1 on a 64 MiB loop device
+# (512-byte blocks), 2 configured but disabled (attach events), 3 read-only, 4 with 4 KiB
+# blocks. Then the postcondition: no pinned pages, verified I/O, removal, module unload and
+# a clean kernel log.
+# vnvme-timeout: 1200
+set -u
+SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$SUITE_DIR/../../.." && pwd)
+# shellcheck source=tests/lib/ktap.sh
+source "$ROOT/tests/lib/ktap.sh"
+# shellcheck source=tests/l1/lib/checks.sh
+source "$ROOT/tests/l1/lib/checks.sh"
+
+ktap_start conformance
+
+setup() {
+	local l1 l2 l3 l4
+	chk_load || return 1
+	uuid=$(chk_instance small) || return 1
+	l1=$(chk_loop 64) && l2=$(chk_loop 16) && l3=$(chk_loop 16) && l4=$(chk_loop 32 4096) || return 1
+	chk_ns "$uuid" 1 "$l1" && chk_ns "$uuid" 2 "$l2" "" noenable &&
+		chk_ns "$uuid" 3 "$l3" readonly && chk_ns "$uuid" 4 "$l4"
+}
+
+if ! chk_build conformance; then
+	ktap_not_ok build "tools/vfio or tests/l1/conformance did not build"
+	ktap_finish
+	exit
+fi
+chk_kmsg_mark
+out=$(mktemp)
+if ! setup >"$out" 2>&1; then
+	ktap_not_ok setup "$(cat "$out")"
+	chk_unload >/dev/null
+	rm -f "$out"
+	ktap_finish
+	exit
+fi
+rm -f "$out"
+ktap_diag "instance $uuid"
+fold_ktap < <(timeout 1000 "$CHK_BIN/conformance" --set attach_ns=2 --set ro_nsid=3 \
+	--set nsid_4k=4 "$uuid" 2>&1)
+if out=$(post_check "$uuid" 1 2>&1); then
+	ktap_ok postconditions
+else
+	ktap_not_ok postconditions "$out"
+fi
+ktap_finish

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# L1 suite: a hostile guest against a vnvme instance (tests/l1/conformance/hostile): register
+# and config-space abuse (bad CC fields, enable without admin queues, EN/SHN toggling,
+# doorbells of absent queues and beyond queue sizes, every BAR0 offset at every access size,
+# every config offset), memory (PRPs outside mapped memory, lists that chain to themselves,
+# misaligned entries, every malformed SGL, looping segments, queues on unmapped and
+# overlapping memory, memory unmapped under live queues and under a doorbell storm, shadow
+# doorbells), commands (huge NLB, LBA overflow and wrap, NSID 0/broadcast/absent, deleting
+# queues with commands in flight or behind a full shared CQ, AER floods, every opcode with
+# random fields, abort floods, unmapped admin data, doorbell jumps, queue churn, the pin limit).
+#
+# Every case runs on a freshly loaded module and instance and is followed by the
+# postcondition: the program's own check (clean kernel log, a fresh controller serves
+# verified I/O), then no pinned pages, verified I/O from a new client, instance removal,
+# module unload and a clean kernel log again. A case passes only if all of that holds.
+# vnvme-timeout: 1800
+set -u
+SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$SUITE_DIR/../../.." && pwd)
+# shellcheck source=tests/lib/ktap.sh
+source "$ROOT/tests/lib/ktap.sh"
+# shellcheck source=tests/l1/lib/checks.sh
+source "$ROOT/tests/l1/lib/checks.sh"
+
+PIN_LIMIT=40
+
+ktap_start hostile
+
+setup_case() {
+	local name=$1 l1
+	if [[ $name == pinned_page_limit ]]; then
+		chk_load max_pinned_pages=$PIN_LIMIT || return 1
+	else
+		chk_load || return 1
+	fi
+	uuid=$(chk_instance small) || return 1
+	l1=$(chk_loop 64) || return 1
+	chk_ns "$uuid" 1 "$l1"
+}
+
+# run_case NAME: one KTAP line for the case and its postcondition.
+run_case() {
+	local name=$1 out log status=0 post diag
+	out=$(mktemp)
+	log=$(mktemp)
+	chk_kmsg_mark
+	if ! setup_case "$name" >"$out" 2>&1; then
+		ktap_not_ok "$name" "setup: $(cat "$out")"
+		chk_unload >/dev/null 2>&1
+		chk_release_loops
+		rm -f "$out" "$log"
+		return
+	fi
+	timeout 900 "$CHK_BIN/hostile" --health --timeout 600 --case "$name" \
+		--set max_pinned_pages=$PIN_LIMIT "$uuid" >"$log" 2>&1 || status=$?
+	diag=$(grep -E '^# ' "$log" | grep -v '^# hostile:' | sed 's/^# //')
+	grep -q "^ok 1 $name\( \|$\)" "$log" || status=1
+	post=$(post_check "$uuid" 1 2>&1) || status=1
+	faults_total=$((faults_total + $(chk_sum_faults "$log")))
+	ops_total=$((ops_total + $(awk '/operations: [0-9]+$/ { s += $NF } END { print s + 0 }' "$log")))
+	if ((status == 0)); then
+		ktap_ok "$name"
+		[[ -n $diag ]] && ktap_diag "$diag"
+	else
+		ktap_not_ok "$name" "$(grep -v '^KTAP\|^1\.\.' "$log" | tail -n 40)" ${post:+"postcondition: $post"}
+	fi
+	rm -f "$out" "$log"
+}
+
+if ! chk_build hostile; then
+	ktap_not_ok build "tools/vfio or tests/l1/conformance/hostile did not build"
+	ktap_finish
+	exit
+fi
+faults_total=0
+ops_total=0
+while read -r name; do
+	run_case "$name"
+done < <("$CHK_BIN/hostile" --list ${VNVME_HOSTILE_CASES:+--case "$VNVME_HOSTILE_CASES"})
+ktap_diag "hostile: operations $ops_total, faults injected $faults_total"
+ktap_finish

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# L1 suite: the seeded hostile-guest fuzzer (vnvme-vfio fuzz, tools/vfio/fuzz.c) against fresh
+# vnvme instances: register, config-space, doorbell, command, queue, DMA-unmap, reset, VFIO
+# ioctl and namespace hot-plug operations, with a second thread unmapping memory under queue
+# creation, and verified I/O checks all along. At least 100,000 operations per kernel, in
+# runs of VNVME_FUZZ_OPS (default 25,000) with fixed seeds (VNVME_FUZZ_SEEDS, default
+# "1 2 3 4"), so a failure replays with: vnvme-vfio UUID fuzz 1 --ops N --seed S --chaos
+# --ns-toggle /sys/bus/mdev/devices/UUID/ns2/enable
+# Each run ends with the postcondition (no pinned pages, verified I/O from a new client,
+# removal, module unload, clean kernel log).
+# vnvme-timeout: 1500
+set -u
+SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$SUITE_DIR/../../.." && pwd)
+# shellcheck source=tests/lib/ktap.sh
+source "$ROOT/tests/lib/ktap.sh"
+# shellcheck source=tests/l1/lib/checks.sh
+source "$ROOT/tests/l1/lib/checks.sh"
+
+OPS=${VNVME_FUZZ_OPS:-25000}
+SEEDS=${VNVME_FUZZ_SEEDS:-"1 2 3 4"}
+MIN_TOTAL=${VNVME_FUZZ_MIN_TOTAL:-100000}
+
+ktap_start fuzz
+
+json_field() {	# json_field FILE KEY
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get(sys.argv[2], ""))' "$1" "$2" 2>/dev/null
+}
+
+run_seed() {
+	local seed=$1 uuid l1 l2 out status=0 ops post fail=()
+	out=$(mktemp)
+	chk_kmsg_mark
+	if ! { chk_load && uuid=$(chk_instance small) && l1=$(chk_loop 16) && l2=$(chk_loop 16) &&
+		chk_ns "$uuid" 1 "$l1" && chk_ns "$uuid" 2 "$l2"; } >"$out" 2>&1; then
+		ktap_not_ok "fuzz_seed_$seed" "setup: $(cat "$out")"
+		chk_unload >/dev/null 2>&1
+		chk_release_loops
+		rm -f "$out"
+		return
+	fi
+	timeout 1200 "$CHK_CLI" "$uuid" fuzz 1 --ops "$OPS" --seed "$seed" --chaos \
+		--ns-toggle "$CHK_DEVICES/$uuid/ns2/enable" --json >"$out" 2>"$out.err" || status=$?
+	ops=$(json_field "$out" ops)
+	((status == 0)) || fail+=("vnvme-vfio fuzz exited with $status: $(json_field "$out" failure) $(tail -n 5 "$out.err")")
+	post=$(post_check "$uuid" 1 2>&1) || fail+=("postcondition: $post")
+	total_ops=$((total_ops + ${ops:-0}))
+	if ((${#fail[@]} == 0)); then
+		ktap_ok "fuzz_seed_$seed"
+	else
+		ktap_not_ok "fuzz_seed_$seed" "${fail[@]}" "replay: vnvme-vfio UUID fuzz 1 --ops $OPS --seed $seed --chaos --ns-toggle .../ns2/enable"
+	fi
+	ktap_diag "seed $seed: $(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = d["by_kind"]
+print("%d operations in %.1f s: %d hostile commands (%d error statuses, %d timed out), %d re-inits, %d CFS seen, %d verified I/Os, %d chaos-thread operations; %s" % (
+    d["ops"], d["seconds"], d["commands"], d["error_statuses"], d["timeouts"], d["reinits"],
+    d["fatal_seen"], d["verified_ios"], d["chaos_ops"],
+    ", ".join("%s %d" % (n, v) for n, v in k.items())))' "$out" 2>/dev/null || cat "$out")"
+	rm -f "$out" "$out.err"
+}
+
+if ! chk_build; then
+	ktap_not_ok build "tools/vfio did not build"
+	ktap_finish
+	exit
+fi
+total_ops=0
+for seed in $SEEDS; do
+	run_seed "$seed"
+done
+if ((total_ops >= MIN_TOTAL)); then
+	ktap_ok fuzz_operations_total
+else
+	ktap_not_ok fuzz_operations_total "$total_ops operations, at least $MIN_TOTAL wanted"
+fi
+ktap_diag "fuzz: $total_ops operations in total"
+ktap_finish

@@ -1,0 +1,370 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# L1 suite: faults under a vnvme instance and its VFIO client. Backing-device errors from
+# device-mapper (an error target inside a linear table, flakey with error_writes, a live
+# linear <-> error table swap) and null_blk bad blocks must give the NVMe media statuses,
+# Error Information entries and SMART media-error counts; a null_blk device removed and a
+# loop device detached under I/O; dma_unmap, controller reset, namespace detach and Delete SQ
+# with I/O in flight (held in a suspended device-mapper table); instance removal while the
+# client holds the device (REQ fires, removal completes after the close); the client killed
+# with SIGKILL with I/O in flight; rmmod while an instance is open (EBUSY).
+#
+# Namespace 1 is always a healthy loop device; the faulty device is namespace 2. Every case
+# runs on a fresh module and instance and ends with the postcondition (tests/l1/lib/checks.sh
+# post_check): clean kernel log, no pinned pages, verified I/O, removal, module unload.
+# vnvme-timeout: 1800
+set -u
+SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd -- "$SUITE_DIR/../../.." && pwd)
+# shellcheck source=tests/lib/ktap.sh
+source "$ROOT/tests/lib/ktap.sh"
+# shellcheck source=tests/l1/lib/checks.sh
+source "$ROOT/tests/l1/lib/checks.sh"
+
+FAULT=$CHK_BIN/fault
+SECTORS=131072			# 64 MiB backing devices, 512-byte blocks
+BAD_START=65536
+BAD_COUNT=2048
+dm_names=()
+nullb_dirs=()
+faults_total=0
+case_dir=
+
+ktap_start fault
+
+# ---- backing devices ---------------------------------------------------------------------
+
+dm_create() {	# dm_create NAME TABLE: prints /dev/mapper/NAME
+	modprobe -a dm-mod dm-flakey dm-delay >/dev/null 2>&1
+	# No udev in the VM: dmsetup makes the device node itself.
+	dmsetup create --noudevsync "$1" --table "$2" || return 1
+	dm_names+=("$1")
+	dmsetup mknodes "$1" >/dev/null 2>&1
+	[[ -b /dev/mapper/$1 ]] || return 1
+	echo "/dev/mapper/$1"
+}
+
+nullb_create() {	# nullb_create NAME [badblocks]: prints /dev/nullbN
+	local d=/sys/kernel/config/nullb/$1
+	modprobe null_blk nr_devices=0 || return 1
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+	mkdir "$d" || return 1
+	nullb_dirs+=("$d")
+	echo 64 >"$d/size" && echo 512 >"$d/blocksize" && echo 1 >"$d/memory_backed" || return 1
+	if [[ -n ${2:-} ]]; then
+		echo "$2" >"$d/badblocks" || return 1
+	fi
+	echo 1 >"$d/power" || return 1
+	# devtmpfs creates the node asynchronously.
+	for _ in $(seq 1 40); do
+		[[ -b /dev/nullb$(cat "$d/index") ]] && break
+		sleep 0.25
+	done
+	echo "/dev/nullb$(cat "$d/index")"
+}
+
+backing_cleanup() {
+	local n d
+	for n in "${dm_names[@]}"; do
+		dmsetup resume --noudevsync "$n" >/dev/null 2>&1
+		dmsetup remove --noudevsync --retry "$n" >/dev/null 2>&1
+	done
+	dm_names=()
+	for d in "${nullb_dirs[@]}"; do
+		echo 0 >"$d/power" 2>/dev/null
+		rmdir "$d" 2>/dev/null
+	done
+	nullb_dirs=()
+}
+
+# ---- one case ----------------------------------------------------------------------------
+
+# begin_case NAME: fresh module, instance, healthy namespace 1. Sets uuid, l1.
+begin_case() {
+	case_name=$1
+	case_fail=()
+	case_faults=0
+	case_dir=$(mktemp -d /tmp/vnvme-fault.XXXXXX)
+	chk_kmsg_mark
+	chk_load || { case_fail+=("module load failed"); return 1; }
+	uuid=$(chk_instance small) || { case_fail+=("instance"); return 1; }
+	l1=$(chk_loop 64) || { case_fail+=("loop"); return 1; }
+	chk_ns "$uuid" 1 "$l1" || { case_fail+=("namespace 1"); return 1; }
+}
+
+# ns2 DEVICE: the faulty namespace.
+ns2() {
+	chk_ns "$uuid" 2 "$1" || { case_fail+=("namespace 2 on $1"); return 1; }
+}
+
+# run_fault CASE [--set k=v...]: the client program's case on namespace 2.
+run_fault() {
+	local name=$1 log status=0
+	shift
+	log=$case_dir/$name.log
+	timeout 900 "$FAULT" --health --timeout 600 --nsid 2 --set health_nsid=1 "$@" \
+		--case "$name" "$uuid" >"$log" 2>&1 || status=$?
+	case_faults=$((case_faults + $(chk_sum_faults "$log")))
+	if ! grep -q "^ok 1 $name\\( \\|$\\)" "$log"; then
+		case_fail+=("$(grep -v '^KTAP\|^1\.\.' "$log" | tail -n 40)")
+		return 1
+	fi
+	grep -E '^# ' "$log" | grep -v '^# fault:' | sed 's/^# //' >"$case_dir/diag"
+	return 0
+}
+
+# end_case [removed]: postcondition, cleanup, one KTAP line.
+end_case() {
+	local post
+	post=$(post_check "$uuid" 1 ${1:-} 2>&1) || case_fail+=("postcondition: $post")
+	backing_cleanup
+	faults_total=$((faults_total + case_faults))
+	if ((${#case_fail[@]} == 0)); then
+		ktap_ok "$case_name"
+		[[ -s $case_dir/diag ]] && ktap_diag "$(cat "$case_dir/diag")"
+		((case_faults)) && ktap_diag "$case_name: faults injected: $case_faults"
+	else
+		ktap_not_ok "$case_name" "${case_fail[@]}"
+	fi
+	rm -rf "$case_dir"
+}
+
+skip_case() {
+	ktap_skip "$1" "$2"
+}
+
+have_dm() {
+	command -v dmsetup >/dev/null && modprobe -a dm-mod dm-flakey dm-delay >/dev/null 2>&1
+}
+
+# ---- cases -------------------------------------------------------------------------------
+
+case_dm_error_target() {
+	local l2 dev
+	begin_case dm_error_target || { end_case; return; }
+	l2=$(chk_loop 64) &&
+		dev=$(dm_create "vnvme-err-$$" "0 $BAD_START linear $l2 0
+$BAD_START $BAD_COUNT error
+$((BAD_START + BAD_COUNT)) $((SECTORS - BAD_START - BAD_COUNT)) linear $l2 $((BAD_START + BAD_COUNT))") &&
+		ns2 "$dev" &&
+		run_fault media_errors --set bad_slba=$BAD_START --set bad_nlb=$BAD_COUNT
+	end_case
+}
+
+case_dm_flakey_error_writes() {
+	local l2 dev
+	begin_case dm_flakey_error_writes || { end_case; return; }
+	l2=$(chk_loop 64) &&
+		dev=$(dm_create "vnvme-flk-$$" "0 $SECTORS flakey $l2 0 0 3600 1 error_writes") &&
+		ns2 "$dev" &&
+		run_fault write_errors --set bad_slba=0 --set bad_nlb=$SECTORS
+	end_case
+}
+
+case_dm_table_swap() {
+	local l2 dev name=vnvme-swp-$$
+	begin_case dm_table_swap || { end_case; return; }
+	l2=$(chk_loop 64) &&
+		echo "0 $SECTORS linear $l2 0" >"$case_dir/good" &&
+		echo "0 $SECTORS error" >"$case_dir/bad" &&
+		dev=$(dm_create "$name" "0 $SECTORS linear $l2 0") &&
+		ns2 "$dev" &&
+		run_fault table_swap --set dm="$name" --set good_table="$case_dir/good" \
+			--set bad_table="$case_dir/bad" --set bad_slba=4096 --set rounds=10
+	end_case
+}
+
+case_null_blk_badblocks() {
+	local dev
+	begin_case null_blk_badblocks || { end_case; return; }
+	dev=$(nullb_create "vnvme-bb-$$" "+$BAD_START-$((BAD_START + BAD_COUNT - 1))") &&
+		ns2 "$dev" &&
+		run_fault media_errors --set bad_slba=$BAD_START --set bad_nlb=$BAD_COUNT
+	end_case
+}
+
+case_null_blk_removed() {
+	local dev dir=/sys/kernel/config/nullb/vnvme-rm-$$
+	begin_case null_blk_removed_mid_io || { end_case; return; }
+	if dev=$(nullb_create "vnvme-rm-$$") && ns2 "$dev"; then
+		run_fault backing_removed --set remove_cmd="echo 0 > $dir/power"
+		# The namespace goes, the instance stays (checked by post_check on namespace 1).
+		timeout 120 sh -c "echo 0 > $CHK_DEVICES/$uuid/ns2/enable" ||
+			case_fail+=("disabling namespace 2 after its device went away failed or hung")
+	fi
+	end_case
+}
+
+case_loop_detach() {
+	local l2
+	begin_case loop_detach_mid_io || { end_case; return; }
+	if l2=$(chk_loop 64) && ns2 "$l2"; then
+		run_fault loop_detach --set detach_cmd="losetup -d $l2"
+		timeout 120 sh -c "echo 0 > $CHK_DEVICES/$uuid/ns2/enable" ||
+			case_fail+=("disabling namespace 2 failed or hung")
+		# Its last user gone, the detached loop device is released.
+		if losetup "$l2" >/dev/null 2>&1; then
+			case_fail+=("$l2 still attached after the namespace let go")
+		fi
+	fi
+	end_case
+}
+
+# A linear dm device for the cases that hold I/O in it by suspending it.
+held_dm() {
+	local l2
+	l2=$(chk_loop 64) && dm_create "$1" "0 $SECTORS linear $l2 0"
+}
+
+case_dma_unmap_inflight() {
+	local dev name=vnvme-um-$$
+	begin_case dma_unmap_inflight || { end_case; return; }
+	dev=$(held_dm "$name") && ns2 "$dev" && run_fault unmap_inflight --set dm="$name"
+	end_case
+}
+
+case_reset_inflight() {
+	local dev name=vnvme-rs-$$
+	begin_case reset_inflight || { end_case; return; }
+	dev=$(held_dm "$name") && ns2 "$dev" && run_fault reset_inflight --set dm="$name"
+	end_case
+}
+
+case_detach_delete_inflight() {
+	local dev name=vnvme-dd-$$
+	begin_case detach_and_delete_queue_inflight || { end_case; return; }
+	dev=$(held_dm "$name") && ns2 "$dev" && run_fault detach_and_delete_inflight --set dm="$name"
+	end_case
+}
+
+# wait_line FILE TEXT SECONDS
+wait_line() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qx "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Removal while the client holds the device: REQ fires, removal waits for the close.
+case_remove_while_open() {
+	local dev name=vnvme-ro-$$ out remover client
+	begin_case remove_while_open || { end_case removed; return; }
+	if ! dev=$(held_dm "$name") || ! ns2 "$dev"; then
+		end_case
+		return
+	fi
+	out=$case_dir/client.out
+	mkfifo "$case_dir/in"
+	"$FAULT" hold "$uuid" "$name" <"$case_dir/in" >"$out" 2>&1 &
+	client=$!
+	exec {wfd}>"$case_dir/in"
+	if ! wait_line "$out" ready 120; then
+		case_fail+=("client not ready: $(cat "$out")")
+	else
+		sh -c "echo 1 > $CHK_DEVICES/$uuid/remove" &
+		remover=$!
+		case_faults=$((case_faults + 1))
+		if ! wait_line "$out" req 120; then
+			case_fail+=("no REQ interrupt after remove: $(cat "$out")")
+		fi
+		sleep 1
+		kill -0 "$remover" 2>/dev/null ||
+			case_fail+=("removal finished while the client still held the device")
+		dmsetup resume --noudevsync "$name"
+		echo close >&"$wfd"
+		timeout 120 tail --pid="$client" -f /dev/null || case_fail+=("client did not close")
+		timeout 120 tail --pid="$remover" -f /dev/null || case_fail+=("removal hangs after the close")
+		[[ ! -e $CHK_DEVICES/$uuid ]] || case_fail+=("instance still there after removal")
+	fi
+	exec {wfd}>&-
+	kill -9 "$client" 2>/dev/null
+	wait 2>/dev/null
+	end_case removed
+}
+
+# SIGKILL with I/O in flight: the process exits once the I/O drains, nothing stays pinned.
+case_sigkill_mid_io() {
+	local dev name=vnvme-kill-$$ out client
+	begin_case sigkill_mid_io || { end_case; return; }
+	if dev=$(held_dm "$name") && ns2 "$dev"; then
+		out=$case_dir/client.out
+		"$FAULT" busy "$uuid" "$name" >"$out" 2>&1 &
+		client=$!
+		if wait_line "$out" ready 120; then
+			kill -9 "$client"
+			case_faults=$((case_faults + 1))
+			sleep 1
+			dmsetup resume --noudevsync "$name"
+			timeout 120 tail --pid="$client" -f /dev/null ||
+				case_fail+=("the killed client never exited")
+		else
+			case_fail+=("client not ready: $(cat "$out")")
+			kill -9 "$client"
+		fi
+		wait 2>/dev/null
+	fi
+	end_case
+}
+
+# rmmod with an instance open (idle, then with I/O held): EBUSY, and nothing breaks.
+case_rmmod_while_open() {
+	local dev name=vnvme-rm-$$ out client msg round
+	begin_case rmmod_while_open || { end_case; return; }
+	if dev=$(held_dm "$name") && ns2 "$dev"; then
+		for round in idle held; do
+			out=$case_dir/client-$round.out
+			if [[ $round == idle ]]; then
+				"$FAULT" busy "$uuid" >"$out" 2>&1 &
+			else
+				"$FAULT" busy "$uuid" "$name" >"$out" 2>&1 &
+			fi
+			client=$!
+			if wait_line "$out" ready 120; then
+				if msg=$(rmmod vnvme 2>&1); then
+					case_fail+=("rmmod succeeded with the instance open ($round)")
+				elif [[ $msg != *"in use"* ]]; then
+					case_fail+=("rmmod ($round): '$msg', expected 'in use' (EBUSY)")
+				fi
+				case_faults=$((case_faults + 1))
+				[[ -d /sys/module/vnvme ]] || case_fail+=("module gone after a failed rmmod")
+			else
+				case_fail+=("client not ready: $(cat "$out")")
+			fi
+			kill -9 "$client"
+			dmsetup resume --noudevsync "$name" 2>/dev/null
+			timeout 120 tail --pid="$client" -f /dev/null || case_fail+=("client never exited")
+			wait 2>/dev/null
+			[[ -d /sys/module/vnvme ]] || break
+		done
+	fi
+	end_case
+}
+
+# ---- main --------------------------------------------------------------------------------
+
+if ! chk_build fault; then
+	ktap_not_ok build "tools/vfio or tests/l1/conformance/fault did not build"
+	ktap_finish
+	exit
+fi
+all_cases=(
+	dm_error_target dm_flakey_error_writes dm_table_swap null_blk_badblocks
+	null_blk_removed loop_detach dma_unmap_inflight reset_inflight detach_delete_inflight
+	remove_while_open sigkill_mid_io rmmod_while_open
+)
+for c in "${all_cases[@]}"; do
+	[[ -z ${VNVME_FAULT_CASES:-} || ",$VNVME_FAULT_CASES," == *",$c,"* ]] || continue
+	case $c in
+	dm_* | dma_* | reset_* | detach_* | remove_* | sigkill_* | rmmod_*)
+		if ! have_dm; then
+			skip_case "$c" "dmsetup or the dm-mod/dm-flakey/dm-delay modules are missing"
+			continue
+		fi
+		;;
+	esac
+	"case_$c"
+done
+ktap_diag "fault: faults injected $faults_total"
+ktap_finish

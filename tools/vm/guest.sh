@@ -17,6 +17,13 @@ guest_drain_console() {
 	bb stty -F /dev/console "$(bb stty -F /dev/console -g)" 2>/dev/null
 }
 
+# With tools/vm/run --verbose: when each stage starts, to see where a slow boot spends time.
+guest_trace() {
+	[ "$VNVME_GUEST_VERBOSE" = 1 ] || return 0
+	read -r uptime _ </proc/uptime
+	echo "vnvme-guest: [$uptime] $*"
+}
+
 guest_fail() {
 	# No exit marker: the runner counts this as a failed boot and shows the console.
 	echo "vnvme-guest: $*"
@@ -44,7 +51,9 @@ guest_mount_basics() {
 } >/dev/null 2>&1
 
 guest_setup() {
+	guest_trace "setup"
 	guest_mount_basics
+	guest_trace "basic mounts done"
 	if [ -n "$VNVME_GUEST_MODULES" ]; then
 		# The image was extracted, not installed: give modprobe its usual path.
 		bb mkdir -p "/lib/modules/$VNVME_GUEST_RELEASE"
@@ -55,6 +64,7 @@ guest_setup() {
 	bb mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 vnvmeout "$VNVME_GUEST_OUT" ||
 		guest_fail "cannot mount the out dir $VNVME_GUEST_OUT"
 	cd "$VNVME_GUEST_CWD" || guest_fail "no directory $VNVME_GUEST_CWD in the guest"
+	guest_trace "running the command"
 }
 
 guest_run() {
@@ -72,6 +82,7 @@ guest_setup
 echo "VNVME-START $VNVME_GUEST_NONCE"
 guest_run "$@"
 status=$?
+guest_trace "command exited with $status"
 bb sync
 guest_drain_console
 echo "VNVME-EXIT $VNVME_GUEST_NONCE $status"

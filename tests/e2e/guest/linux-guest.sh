@@ -57,7 +57,8 @@ check "the driver created >= 4 I/O queues" sh -c "dmesg | grep -E 'nvme nvme0: [
 
 check "nvme id-ctrl reports the instance serial" sh -c "nvme id-ctrl /dev/nvme0 | grep -E '^sn ' | grep -q '$VNVME_SERIAL'"
 check "nvme id-ctrl reports 16 namespaces and VER 1.4" sh -c "nvme id-ctrl /dev/nvme0 | grep -Eq '^nn +: 16' && nvme id-ctrl /dev/nvme0 | grep -Eq '^ver +: 0x10400'"
-check "nvme id-ns reports the namespace size" sh -c "nvme id-ns /dev/nvme0n1 | grep -Eq '^nsze +: $VNVME_NS1_LBAS\$'"
+# nvme-cli prints NSZE in hex.
+check "nvme id-ns reports the namespace size" sh -c "nvme id-ns /dev/nvme0n1 | grep -Eq '^nsze +: $(printf '0x%x' "$VNVME_NS1_LBAS")\$'"
 check "nvme list-ns lists namespaces 1 and 2" sh -c "nvme list-ns /dev/nvme0 | tr -d ' ' | grep -q '\[0\]:0x1' && nvme list-ns /dev/nvme0 | tr -d ' ' | grep -q '\[1\]:0x2'"
 check "nvme ns-descs returns NGUID and EUI-64" sh -c "nvme ns-descs /dev/nvme0n1 | grep -qi nguid && nvme ns-descs /dev/nvme0n1 | grep -qi eui64"
 check "nvme smart-log answers" sh -c "nvme smart-log /dev/nvme0 | grep -q 'power_cycles'"

@@ -39,6 +39,7 @@ U4=5a000000-0000-4000-8000-000000000004
 U5=5a000000-0000-4000-8000-000000000005
 U6=5a000000-0000-4000-8000-000000000006
 U7=5a000000-0000-4000-8000-000000000007
+U8=5a000000-0000-4000-8000-000000000008
 UBAD=5a000000-0000-4000-8000-0000000000bd
 
 W=$(mktemp -d /tmp/vnvme-50.XXXXXX)
@@ -61,7 +62,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	for u in "$U1" "$U2" "$U3" "$U4" "$U5" "$U6" "$U7" "$UBAD"; do
+	for u in "$U1" "$U2" "$U3" "$U4" "$U5" "$U6" "$U7" "$U8" "$UBAD"; do
 		[[ -e $DEV/$u/remove ]] && echo 1 >"$DEV/$u/remove"
 	done
 	mdevctl undefine -u "$U6" >/dev/null 2>&1
@@ -270,6 +271,18 @@ stats_ok() {
 	"$CTL" stats "$U1" | grep -q "^  ns1 "
 }
 ktap_check "stats: per queue, per namespace, latency histogram, interrupts" stats_ok
+# 33 queues with activity: a reply far beyond one page, in a do and in a dump.
+big_stats() {
+	"$CTL" create --type large --uuid "$U8" --ns "$L4" >/dev/null || return 1
+	"$VFIO" "$U8" bench 1 --rw randread --bs 4k --qd 2 --queues 32 --ios 640 >/dev/null || return 1
+	json stats "$U8" | jq -e '(.queues | length) == 33 and (.namespaces[0].commands == 640)' &&
+		json stats | jq -e --arg u "$U8" '.[] | select(.uuid == $u) | (.queues | length) == 33' &&
+		json list | jq -e --arg u "$U8" '.[] | select(.uuid == $u) | .io_queues == 0 and .max_io_queues == 32'
+	local rc=$?
+	"$CTL" remove "$U8" >/dev/null
+	return $rc
+}
+ktap_check "stats of a vnvme-large instance with 32 busy I/O queues (do and dump)" big_stats
 ktap_check "stats without UUID covers every instance" \
 	sh -c "'$CTL' --json stats | jq -e 'map(.uuid) | index(\"$U1\") != null and index(\"$U2\") != null'"
 

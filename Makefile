@@ -32,8 +32,9 @@ modules-all:
 		rel=$$($(REPO)/tools/kernels.sh release $$s); \
 		kdir=$$($(REPO)/tools/kernels.sh kdir $$s); \
 		out=$(REPO)/build/kmod/$$rel; \
-		mkdir -p $$out/src; \
+		mkdir -p $$out/src $$out/include; \
 		cp $(REPO)/kernel/*.c $(REPO)/kernel/*.h $(REPO)/kernel/Kbuild $$out/src/; \
+		cp -r $(REPO)/include/uapi $$out/include/; \
 		echo "== vnvme.ko for $$rel"; \
 		$(MAKE) -s -C $$kdir M=$$out/src $(STRICT) modules 2>&1 | tee $$out/build.log; \
 		cp $$out/src/vnvme.ko $$out/vnvme.ko; \

@@ -30,19 +30,7 @@
 #include <net/genetlink.h>
 
 #include "vnvme.h"
-/*
- * The ABI header lives in include/uapi/ at the top of the tree, which
- * kernel/Kbuild does not put on the include path; per-kernel builds (make
- * modules-all, the only ones run under sparse, which lacks __has_include)
- * compile a copy of kernel/ in build/kmod/<release>/src.
- */
-#ifdef __CHECKER__
-#include "../../../../include/uapi/vnvme.h"
-#elif __has_include("../include/uapi/vnvme.h")
-#include "../include/uapi/vnvme.h"
-#else
-#include "../../../../include/uapi/vnvme.h"
-#endif
+#include "uapi/vnvme.h"
 
 /* I/O error events per instance and second; the rest are counted. */
 #define VNVME_NL_IO_ERR_BURST	10

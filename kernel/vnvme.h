@@ -576,7 +576,7 @@ u16 vnvme_stats_slot_status(unsigned int slot);
 
 /*
  * netlink.c: generic netlink family "vnvme" (events and statistics).
- * The notify calls may be made from any context but hard IRQ.
+ * vnvme_notify() may be called from any context, hard IRQ included.
  */
 enum vnvme_event {
 	VNVME_EVENT_INSTANCE_CREATED,

@@ -19,7 +19,9 @@ PACKAGES=(
 	# userspace tools
 	libnl-3-dev libnl-genl-3-dev pkg-config
 	# tests and demo
-	fio nvme-cli mdevctl uuid-runtime e2fsprogs
+	fio nvme-cli mdevctl uuid-runtime e2fsprogs jq dmsetup python3 iproute2 util-linux
+	# libvirt interop (tests/l1/suites/50-netlink-userspace.sh)
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 main() {

@@ -30,8 +30,13 @@ ktap_check "module loads" vnvme_load
 uuid=$(vnvme_create small)
 dev=$VNVME_DEVICES/$uuid
 ns1=$(vnvme_loop 8)
-ktap_check "boot sector written to the backing device" sh -c \
-	"$(declare -f write_boot_sector); marker=$marker; write_boot_sector $work/mbr && dd if=$work/mbr of=$ns1 conv=notrunc status=none"
+# bash's printf (not dash's) understands \x escapes: build it here.
+write_boot_sector "$work/mbr"
+ktap_check "boot sector is 512 bytes with the 55aa signature" sh -c \
+	"test \$(stat -c %s $work/mbr) -eq 512 && od -An -tx1 -j510 $work/mbr | grep -q '55 aa'"
+# fsync: the namespace reads the device with bios, below the page cache.
+ktap_check "boot sector written to the backing device" \
+	dd if="$work/mbr" of="$ns1" conv=notrunc,fsync status=none
 ktap_check "namespace 1 attaches" sh -c "echo $ns1 > $dev/ns1/device_path && echo 1 > $dev/ns1/enable"
 
 # SeaBIOS never exits after booting: run it in the background, watch the log.

@@ -18,10 +18,12 @@ suite_base() {
 }
 
 # Run SUITE, streaming its output to stdout and into OUTDIR; 124 in .rc means timed out.
+# The suite's limit is its own or DEFAULT_TIMEOUT, at most MAX_TIMEOUT if given.
 suite_run() {
-	local suite=$1 outdir=$2 default_timeout=$3 base limit status=0
+	local suite=$1 outdir=$2 default_timeout=$3 max_timeout=${4:-} base limit status=0
 	base=$(suite_base "$suite")
 	limit=$(suite_timeout "$suite" "$default_timeout")
+	[[ -z $max_timeout ]] || ((limit <= max_timeout)) || limit=$max_timeout
 	mkdir -p -- "$outdir"
 	rm -f -- "$outdir/$base.rc"
 	timeout -k 10 "$limit" "$suite" </dev/null 2>&1 | tee "$outdir/$base.ktap" || status=${PIPESTATUS[0]}

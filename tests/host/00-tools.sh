@@ -3,6 +3,7 @@
 # host-tools: the contract of the test tooling itself: kernel resolution, and tools/vm/run
 # booting, streaming output, propagating exit status, sharing the out dir and environment.
 # Set VNVME_TEST_NESTED=1 to also boot a nested guest (takes minutes).
+# shellcheck disable=SC2317 # the check_* functions run through ktap_check
 set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/lib/ktap.sh
@@ -72,28 +73,33 @@ check_nested() {
 		sh -c 'echo "depth $VNVME_VM_DEPTH"; exit 9' && grep -qx "depth 2" "$tmp/out"
 }
 
-ktap_start host-tools
-# The plan comes at the end (ktap_finish): the nested check is optional.
-ktap_check "kernels.sh list names both series" diff <(printf '6.1\n6.12\n') <(tools/kernels.sh list)
-ktap_check "kernels.sh release 6.1" check_release 6.1 '6\.1\.0-[0-9]+-amd64'
-ktap_check "kernels.sh release 6.12" check_release 6.12 '6\.12\.[0-9]+\+deb12-amd64'
-ktap_check "kernels.sh release echoes a release, rejects others" check_release_echo
-ktap_check "deps.sh is silent when nothing is missing" check_deps_silent
-ktap_check "vm/run -- false exits 1" expect_status 1 -- false
-ktap_check "vm/run -- sh -c 'exit 7' exits 7" expect_status 7 -- sh -c 'exit 7'
-ktap_check "vm/run exits 0, streams output, shares cwd, env and --out" check_streaming_and_sharing
-ktap_check "vm/run --timeout exits 124" expect_status 124 --timeout 15 -- sleep 600
-ktap_check "vm/run --initrd-only runs a script" check_initrd_only
-ktap_check "vm/run --kernel 6.12 boots 6.12" check_kernel_612
-if [[ ${VNVME_TEST_NESTED:-0} == 1 ]]; then
-	ktap_check "vm/run works nested" check_nested
-else
-	# Not a test here: every e2e suite boots its nested guest with vm/run.
-	ktap_diag "nested vm/run is exercised by the e2e suites (VNVME_TEST_NESTED=1 tests it here too)"
-fi
-if command -v shellcheck >/dev/null; then
-	ktap_check "tooling scripts are shellcheck-clean" shellcheck -x "${TOOLING_SCRIPTS[@]}"
-else
-	ktap_skip "tooling scripts are shellcheck-clean" "shellcheck not installed"
-fi
-ktap_finish
+main() {
+	ktap_start host-tools
+	# The plan comes at the end (ktap_finish): the nested check is optional.
+	ktap_check "kernels.sh list names both series" diff <(printf '6.1\n6.12\n') <(tools/kernels.sh list)
+	ktap_check "kernels.sh release 6.1" check_release 6.1 '6\.1\.0-[0-9]+-amd64'
+	ktap_check "kernels.sh release 6.12" check_release 6.12 '6\.12\.[0-9]+\+deb12-amd64'
+	ktap_check "kernels.sh release echoes a release, rejects others" check_release_echo
+	ktap_check "deps.sh is silent when nothing is missing" check_deps_silent
+	ktap_check "vm/run -- false exits 1" expect_status 1 -- false
+	ktap_check "vm/run -- sh -c 'exit 7' exits 7" expect_status 7 -- sh -c 'exit 7'
+	ktap_check "vm/run exits 0, streams output, shares cwd, env and --out" check_streaming_and_sharing
+	ktap_check "vm/run --timeout exits 124" expect_status 124 --timeout 15 -- sleep 600
+	ktap_check "vm/run --initrd-only runs a script" check_initrd_only
+	ktap_check "vm/run --kernel 6.12 boots 6.12" check_kernel_612
+	if [[ ${VNVME_TEST_NESTED:-0} == 1 ]]; then
+		ktap_check "vm/run works nested" check_nested
+	else
+		# Not a test here: every e2e suite boots its nested guest with vm/run.
+		ktap_diag "nested vm/run is exercised by the e2e suites (VNVME_TEST_NESTED=1 tests it here too)"
+	fi
+	if command -v shellcheck >/dev/null; then
+		ktap_check "tooling scripts are shellcheck-clean" shellcheck -x "${TOOLING_SCRIPTS[@]}"
+	else
+		ktap_skip "tooling scripts are shellcheck-clean" "shellcheck not installed"
+	fi
+	ktap_finish
+}
+
+# On one line: bash reads scripts as it runs them; an edit during a run must not derail it.
+main "$@"; exit

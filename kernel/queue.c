@@ -501,11 +501,15 @@ static void vnvme_cq_work(struct work_struct *work)
 	mutex_lock(&cq->ring.lock);
 	list_splice_tail_init(&ready, &cq->overflow);
 	ring = discard ? NULL : vnvme_ring_map(cq->ctrl, &cq->ring);
+	/*
+	 * A full CQ (or a lost ring) keeps completions for the host, but not
+	 * those of a deleted SQ, even behind others: its deletion waits for them.
+	 */
 	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
 		if (ring && vnvme_cq_post(cq, ring, req))
 			posted++;
 		else if (!discard && !READ_ONCE(req->sq->dropping))
-			break;	/* full (or ring lost): wait for the host */
+			continue;
 		list_move_tail(&req->overflow_node, &retire);
 	}
 	mutex_unlock(&cq->ring.lock);

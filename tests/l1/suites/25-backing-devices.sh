@@ -34,17 +34,23 @@ attach_and_verify loop "$(vnvme_loop 32)"
 # A memory-backed null_blk with 4 KiB blocks (configfs: the module
 # parameters cannot make it keep data).
 make_nullb() {
-	local d=/sys/kernel/config/nullb/vnvme
+	local d=/sys/kernel/config/nullb/vnvme name
+	# A fresh module: an earlier suite may have left nullb0 behind.
+	rmmod null_blk 2>/dev/null
 	modprobe null_blk nr_devices=0 || return 1
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	mkdir "$d" && echo 4096 > "$d/blocksize" && echo 1 > "$d/memory_backed" &&
 		echo 256 > "$d/size" && echo 1 > "$d/power" || return 1
-	# devtmpfs creates the node asynchronously.
+	# The disk is nullb<index> (6.1) or named after the configfs item
+	# (newer kernels); devtmpfs creates the node asynchronously.
 	for _ in $(seq 1 40); do
-		[ -b "/dev/nullb$(cat "$d/index")" ] && break
+		for name in "nullb$(cat "$d/index")" vnvme; do
+			[ -b "/dev/$name" ] && { echo "/dev/$name"; return 0; }
+		done
 		sleep 0.25
 	done
-	echo "/dev/nullb$(cat "$d/index")"
+	echo "no null_blk device node; /sys/block has: $(ls /sys/block | tr '\n' ' ')"
+	return 1
 }
 nullb=$(make_nullb)
 if [ -b "$nullb" ]; then

@@ -98,7 +98,10 @@ fio --name=prep "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=write --bs=4k --
 fio_pid=$!
 sleep 3
 check "nvme reset during I/O" nvme reset /dev/nvme0
-check "fio survives the reset" wait "$fio_pid"
+# wait only works in this shell, not in check's subshell.
+wait "$fio_pid"
+fio_status=$?
+check "fio survives the reset" sh -c "test $fio_status -eq 0 || { tail -5 $out/fio-reset.log; exit 1; }"
 check "controller is live after reset" wait_for 30 -b /dev/nvme0n1
 check "data written across the reset verifies" \
 	fio --name=prep "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=write --bs=4k --iodepth=16 \

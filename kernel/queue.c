@@ -109,8 +109,14 @@ static void vnvme_sq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_sq *sq)
 	synchronize_rcu();
 	WRITE_ONCE(sq->stopping, true);
 	WRITE_ONCE(sq->dropping, true);
+	/*
+	 * A fetch that saw stopping clear may not have counted its command
+	 * yet: let it finish before counting what is in flight.
+	 */
+	cancel_work_sync(&sq->work);
 	queue_work(vnvme_wq, &sq->cq->work);
 	wait_event(ctrl->idle_wait, atomic_read(&sq->inflight) == 0);
+	/* A retiring command may have queued the work again. */
 	cancel_work_sync(&sq->work);
 	sq->cq->nr_sqs--;
 	vnvme_ring_unpin(ctrl, &sq->ring);

@@ -84,8 +84,12 @@ static int __init vnvme_init(void)
 	}
 	vnvme_mdev_driver.max_instances = max_instances;
 
-	vnvme_wq = alloc_workqueue("vnvme", WQ_UNBOUND | WQ_HIGHPRI |
-				   WQ_MEM_RECLAIM, 0);
+	/*
+	 * No WQ_MEM_RECLAIM: host reclaim never waits for a guest's I/O, and
+	 * our work items wait for each other (Delete SQ and reset wait for CQ
+	 * work), which deadlocks when the rescuer runs them one after another.
+	 */
+	vnvme_wq = alloc_workqueue("vnvme", WQ_UNBOUND | WQ_HIGHPRI, 0);
 	if (!vnvme_wq)
 		return -ENOMEM;
 

@@ -870,6 +870,127 @@ static void t_delete_queues_inflight(struct tctx *c)
 }
 
 /*
+ * Delete SQ while the controller is still fetching from it: many small
+ * commands, the deletion right behind them, over and over.  Commands the
+ * controller fetched must be finished (or dropped) before the queue goes.
+ */
+static void t_delete_sq_while_fetching(struct tctx *c)
+{
+	struct vnvme_queue *q;
+	struct nvme_sqe sqe;
+	unsigned int round, i;
+
+	if (!tc_up(c, 0))
+		return;
+	for (round = 0; round < 150; round++) {
+		if (!EXPECT_OK(vnvme_create_io_queue_pair(&c->ctrl, 2, 256, -1, &q)))
+			return;
+		for (i = 0; i < 255; i++) {
+			memset(&sqe, 0, sizeof(sqe));
+			switch (i % 4) {
+			case 0:
+				sqe.opcode = NVME_IO_FLUSH;
+				sqe.nsid = c->nsid;
+				break;
+			case 1:
+				sqe.opcode = 0x7f;	/* invalid: completes at once */
+				break;
+			default:
+				vnvme_cmd_rw(&sqe, i % 4 == 2 ? NVME_IO_READ : NVME_IO_WRITE, c->nsid,
+					     i, 1);
+				sqe.prp1 = c->buf.iova;
+				break;
+			}
+			sqe.cid = (uint16_t)i;
+			vnvme_sq_push(q, &sqe);
+		}
+		vnvme_sq_ring(q);
+		if (round % 3 == 1)
+			usleep(round * 10);
+		if (!EXPECT_OK(admin_cmd(c, NVME_ADMIN_DELETE_SQ, 0, 2, 0, 0)) ||
+		    !EXPECT_OK(admin_cmd(c, NVME_ADMIN_DELETE_CQ, 0, 2, 0, 0)))
+			return;
+		vnvme_queue_release(&c->ctrl, 2);
+		c->ops += 257;
+	}
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 11));
+}
+
+/*
+ * Delete SQ racing the fetch of a single command: the SQ's ring was just
+ * unmapped and mapped again, so the fetch re-pins it (slow) while the
+ * deletion runs.  A command fetched after the deletion looked must not
+ * outlive its queue (with slub_debug poisoning that is an oops).
+ */
+static void t_delete_sq_fetch_race(struct tctx *c)
+{
+	struct vnvme_queue *q;
+	struct nvme_sqe sqe, del;
+	unsigned int round, fatal = 0;
+	uint64_t off;
+
+	if (!tc_up(c, 0))
+		return;
+	for (round = 0; round < 300; round++) {
+		if (!EXPECT_OK(vnvme_create_io_queue_pair(&c->ctrl, 2, 16, -1, &q)))
+			return;
+		off = q->sq_mem.iova - c->dev->arena.iova;
+		/* The SQ ring's pages are unpinned: its next fetch pins them again. */
+		if (round % 2 == 0) {
+			vnvme_arena_unmap(c->dev, off, 1);
+			vnvme_arena_remap_all(c->dev);
+			c->faults++;
+		}
+		vnvme_cmd_rw(&sqe, round % 3 ? NVME_IO_READ : 0x7f, c->nsid, round, 1);
+		sqe.prp1 = c->buf.iova;
+		sqe.cid = (uint16_t)round;
+		vnvme_sq_push(q, &sqe);
+		memset(&del, 0, sizeof(del));
+		del.opcode = NVME_ADMIN_DELETE_SQ;
+		del.cdw10 = 2;
+		del.cid = c->ctrl.admin.next_cid++;
+		vnvme_sq_push(&c->ctrl.admin, &del);
+		/* Both doorbells back to back */
+		vnvme_sq_ring(q);
+		vnvme_sq_ring(&c->ctrl.admin);
+		{
+			struct nvme_cqe cqe;
+			uint64_t deadline = vnvme_now_ns() + 15000000000ull;
+			bool done = false;
+
+			while (!done && vnvme_now_ns() < deadline) {
+				if (vnvme_cq_poll(&c->ctrl.admin, &cqe, 1) == 1)
+					done = cqe.cid == del.cid;
+				else if (reg32(c, NVME_REG_CSTS) & NVME_CSTS_CFS)
+					break;	/* a re-pin met the hole: fatal is allowed */
+				else
+					usleep(100);
+			}
+			if (!done && (reg32(c, NVME_REG_CSTS) & NVME_CSTS_CFS)) {
+				fatal++;
+				if (!tc_up(c, 0))
+					return;
+				continue;
+			}
+			if (!EXPECT(done, "round %u: Delete SQ did not complete (CSTS 0x%x)", round,
+				    reg32(c, NVME_REG_CSTS)))
+				return;
+		}
+		if (reg32(c, NVME_REG_CSTS) != NVME_CSTS_RDY) {
+			/* the unmap may make the controller fatal: start again */
+			if (!tc_up(c, 0))
+				return;
+			continue;
+		}
+		if (!EXPECT_OK(admin_cmd(c, NVME_ADMIN_DELETE_CQ, 0, 2, 0, 0)))
+			return;
+		vnvme_queue_release(&c->ctrl, 2);
+		c->ops += 3;
+	}
+	tc_diag("%u of 300 rounds ended in CFS (a ring re-pin met the unmapped window)", fatal);
+}
+
+/*
  * Two SQs on one CQ that is full: deleting one SQ must complete even though
  * completions of the other SQ wait ahead of its own; and a controller
  * reset must never wait behind it.
@@ -1236,6 +1357,8 @@ static const struct tcase cases[] = {
 	{ "lba_overflow", t_lba_overflow },
 	{ "nsid_edges", t_nsid_edges },
 	{ "delete_queues_inflight", t_delete_queues_inflight },
+	{ "delete_sq_while_fetching", t_delete_sq_while_fetching },
+	{ "delete_sq_fetch_race", t_delete_sq_fetch_race },
 	{ "delete_sq_shared_full_cq", t_delete_sq_shared_full_cq },
 	{ "aer_flood", t_aer_flood },
 	{ "random_commands", t_random_commands },

@@ -203,6 +203,33 @@ fold_ktap() {
 	fi
 }
 
+# chk_run_watched SECONDS LOG CMD...: runs CMD with its output in LOG. If it is still running
+# after SECONDS (a hang, possibly in the kernel), the stacks of its threads and the kernel's
+# blocked-task report are appended to LOG, it is killed, and the status is 124.
+chk_run_watched() {
+	local limit=$1 log=$2 pid start=$SECONDS t
+	shift 2
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if ((SECONDS - start >= limit)); then
+			{
+				echo "# hung after $limit s: $*"
+				for t in /proc/"$pid"/task/*; do
+					echo "# thread ${t##*/}: $(tr '\n' ' ' <"$t/stack" 2>/dev/null)"
+				done
+				echo w >/proc/sysrq-trigger 2>/dev/null
+				sleep 1
+				dmesg | tail -n 60 | sed 's/^/# kernel: /'
+			} >>"$log"
+			kill -9 "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 1
+	done
+	wait "$pid"
+}
+
 # Sum of the "faults injected: N" diagnostics in a file of KTAP output.
 chk_sum_faults() {
 	awk '/faults injected: [0-9]+$/ { s += $NF } END { print s + 0 }' "$1"

@@ -52,8 +52,15 @@ run_case() {
 		rm -f "$out" "$log"
 		return
 	fi
-	timeout 900 "$CHK_BIN/hostile" --health --timeout 600 --case "$name" \
-		--set max_pinned_pages=$PIN_LIMIT "$uuid" >"$log" 2>&1 || status=$?
+	chk_run_watched 600 "$log" "$CHK_BIN/hostile" --health --timeout 500 --case "$name" \
+		--set max_pinned_pages=$PIN_LIMIT "$uuid" || status=$?
+	if ((status == 124)); then
+		ktap_not_ok "$name" "$(grep -v '^KTAP\|^1\.\.' "$log" | tail -n 80)"
+		ktap_diag "a case hung in the kernel: the remaining cases cannot run"
+		hung=1
+		rm -f "$out" "$log"
+		return
+	fi
 	diag=$(grep -E '^# ' "$log" | grep -v '^# hostile:' | sed 's/^# //')
 	grep -q "^ok 1 $name\( \|$\)" "$log" || status=1
 	post=$(post_check "$uuid" 1 2>&1) || status=1
@@ -75,7 +82,9 @@ if ! chk_build hostile; then
 fi
 faults_total=0
 ops_total=0
+hung=0
 while read -r name; do
+	((hung)) && break
 	run_case "$name"
 done < <("$CHK_BIN/hostile" --list ${VNVME_HOSTILE_CASES:+--case "$VNVME_HOSTILE_CASES"})
 ktap_diag "hostile: operations $ops_total, faults injected $faults_total"

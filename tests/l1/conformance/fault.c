@@ -6,7 +6,8 @@
  * and runs one case of this program per fresh instance.  KTAP output.
  *
  * usage: fault [tcase options] UUID         one tcase case (--case NAME)
- *        fault hold UUID [DM]               bring up, I/O held in a suspended dm device,
+ *        fault hold UUID [DM]               bring up, I/O held in a suspended dm device
+ *                                           (namespace 2),
  *                                           ask for REQ; "ready", then on REQ "req";
  *                                           closes after a line on stdin
  *        fault busy UUID [DM]               bring up, I/O held in a suspended dm device,
@@ -499,7 +500,7 @@ static int client_mode(const char *mode, const char *uuid, const char *dm)
 	int ret;
 
 	c->uuid = uuid;
-	c->nsid = 1;
+	c->nsid = dm ? 2 : 1;	/* the dm device is namespace 2 */
 	snprintf(c->sysfs, sizeof(c->sysfs), "/sys/bus/mdev/devices/%s", uuid);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ret = vnvme_open(uuid, &c->open_opts, &c->dev);

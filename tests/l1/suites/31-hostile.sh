@@ -41,7 +41,7 @@ setup_case() {
 
 # run_case NAME: one KTAP line for the case and its postcondition.
 run_case() {
-	local name=$1 out log status=0 post diag
+	local name=$1 out log status=0 post diag start=$SECONDS
 	out=$(mktemp)
 	log=$(mktemp)
 	chk_kmsg_mark
@@ -69,6 +69,7 @@ run_case() {
 	if ((status == 0)); then
 		ktap_ok "$name"
 		[[ -n $diag ]] && ktap_diag "$diag"
+		ktap_diag "$name: $((SECONDS - start)) s with setup and postcondition"
 	else
 		ktap_not_ok "$name" "$(grep -v '^KTAP\|^1\.\.' "$log" | tail -n 40)" ${post:+"postcondition: $post"}
 	fi

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # L1 suite: faults under a vnvme instance and its VFIO client. Backing-device errors from
 # device-mapper (an error target inside a linear table, flakey with error_writes, a live
-# linear <-> error table swap) and null_blk bad blocks must give the NVMe media statuses,
+# linear <-> error table swap) must give the NVMe media statuses,
 # Error Information entries and SMART media-error counts; a null_blk device removed and a
 # loop device detached under I/O; dma_unmap, controller reset, namespace detach and Delete SQ
 # with I/O in flight (held in a suspended device-mapper table); instance removal while the
@@ -37,30 +37,29 @@ ktap_start fault
 dm_create() {	# dm_create NAME TABLE: prints /dev/mapper/NAME
 	modprobe -a dm-mod dm-flakey dm-delay >/dev/null 2>&1
 	# No udev in the VM: dmsetup makes the device node itself.
-	dmsetup create --noudevsync "$1" --table "$2" || return 1
+	dmsetup create --noudevsync "$1" <<<"$2" || return 1
 	dm_names+=("$1")
 	dmsetup mknodes "$1" >/dev/null 2>&1
 	[[ -b /dev/mapper/$1 ]] || return 1
 	echo "/dev/mapper/$1"
 }
 
-nullb_create() {	# nullb_create NAME [badblocks]: prints /dev/nullbN
+nullb_create() {	# nullb_create NAME: prints its device node
 	local d=/sys/kernel/config/nullb/$1
 	modprobe null_blk nr_devices=0 || return 1
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	mkdir "$d" || return 1
 	nullb_dirs+=("$d")
 	echo 64 >"$d/size" && echo 512 >"$d/blocksize" && echo 1 >"$d/memory_backed" || return 1
-	if [[ -n ${2:-} ]]; then
-		echo "$2" >"$d/badblocks" || return 1
-	fi
 	echo 1 >"$d/power" || return 1
+	# The disk is named after the configfs item (older kernels: nullbN);
 	# devtmpfs creates the node asynchronously.
 	for _ in $(seq 1 40); do
-		[[ -b /dev/nullb$(cat "$d/index") ]] && break
+		[[ -b /dev/$1 ]] && { echo "/dev/$1"; return 0; }
+		[[ -b /dev/nullb$(cat "$d/index") ]] && { echo "/dev/nullb$(cat "$d/index")"; return 0; }
 		sleep 0.25
 	done
-	echo "/dev/nullb$(cat "$d/index")"
+	return 1
 }
 
 backing_cleanup() {
@@ -82,6 +81,7 @@ backing_cleanup() {
 # begin_case NAME: fresh module, instance, healthy namespace 1. Sets uuid, l1.
 begin_case() {
 	case_name=$1
+	case_start=$SECONDS
 	case_fail=()
 	case_faults=0
 	case_dir=$(mktemp -d /tmp/vnvme-fault.XXXXXX)
@@ -123,6 +123,7 @@ end_case() {
 		ktap_ok "$case_name"
 		[[ -s $case_dir/diag ]] && ktap_diag "$(cat "$case_dir/diag")"
 		((case_faults)) && ktap_diag "$case_name: faults injected: $case_faults"
+		ktap_diag "$case_name: $((SECONDS - case_start)) s"
 	else
 		ktap_not_ok "$case_name" "${case_fail[@]}"
 	fi
@@ -171,15 +172,6 @@ case_dm_table_swap() {
 		ns2 "$dev" &&
 		run_fault table_swap --set dm="$name" --set good_table="$case_dir/good" \
 			--set bad_table="$case_dir/bad" --set bad_slba=4096 --set rounds=10
-	end_case
-}
-
-case_null_blk_badblocks() {
-	local dev
-	begin_case null_blk_badblocks || { end_case; return; }
-	dev=$(nullb_create "vnvme-bb-$$" "+$BAD_START-$((BAD_START + BAD_COUNT - 1))") &&
-		ns2 "$dev" &&
-		run_fault media_errors --set bad_slba=$BAD_START --set bad_nlb=$BAD_COUNT
 	end_case
 }
 
@@ -350,7 +342,7 @@ if ! chk_build fault; then
 	exit
 fi
 all_cases=(
-	dm_error_target dm_flakey_error_writes dm_table_swap null_blk_badblocks
+	dm_error_target dm_flakey_error_writes dm_table_swap
 	null_blk_removed loop_detach dma_unmap_inflight reset_inflight detach_delete_inflight
 	remove_while_open sigkill_mid_io rmmod_while_open
 )

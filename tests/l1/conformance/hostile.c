@@ -1104,11 +1104,14 @@ static void t_aer_flood(struct tctx *c)
 	for (i = 0; i < 60; i++) {
 		memset(&sqe, 0, sizeof(sqe));
 		sqe.opcode = NVME_ADMIN_ASYNC_EVENT;
-		if (vnvme_submit(&c->ctrl.admin, &sqe)) {
-			/* drain to make room */
-			while (vnvme_cq_poll(&c->ctrl.admin, &cqe, 1) == 1)
+		deadline = vnvme_now_ns() + 15000000000ull;
+		while (vnvme_submit(&c->ctrl.admin, &sqe) == -EAGAIN && vnvme_now_ns() < deadline) {
+			/* the SQ is full: take completions to make room */
+			if (vnvme_cq_poll(&c->ctrl.admin, &cqe, 1) == 1)
 				limit += NVME_STATUS_CODE(NVME_CQE_STATUS_FIELD(cqe.status)) ==
 					 NVME_SC_ASYNC_LIMIT;
+			else
+				usleep(500);
 		}
 		c->ops++;
 		if (i % 10 == 9)

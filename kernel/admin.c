@@ -98,7 +98,8 @@ static void vnvme_identify_ctrl(struct vnvme_ctrl *ctrl, u8 *id)
 	vnvme_put_le32(id + 92, BIT(8));	/* OAES: NS attribute notices */
 	id[111] = 1;				/* CNTRLTYPE: I/O controller */
 	memcpy(id + 112, ctrl->mdev->uuid.b, 16);	/* FGUID */
-	vnvme_put_le16(id + 256, 0);		/* OACS */
+	/* OACS: Doorbell Buffer Config */
+	vnvme_put_le16(id + 256, vnvme_shadow_doorbells ? BIT(8) : 0);
 	id[258] = VNVME_ACL;
 	id[259] = VNVME_AERL;
 	id[260] = BIT(0) | 1 << 1;		/* FRMW: slot 1 read-only, 1 slot */
@@ -553,6 +554,8 @@ static size_t vnvme_log_effects(u8 *buf)
 
 	for (i = 0; i < ARRAY_SIZE(admin); i++)
 		vnvme_put_le32(buf + 4 * admin[i], csupp);
+	if (vnvme_shadow_doorbells)
+		vnvme_put_le32(buf + 4 * VNVME_ADM_DBBUF_CONFIG, csupp);
 	for (i = 0; i < ARRAY_SIZE(io_reads); i++)
 		vnvme_put_le32(buf + 1024 + 4 * io_reads[i], csupp);
 	for (i = 0; i < ARRAY_SIZE(io_writes); i++)
@@ -745,6 +748,18 @@ static u16 vnvme_admin_delete_cq(struct vnvme_req *req)
 	return status;
 }
 
+static u16 vnvme_admin_dbbuf_config(struct vnvme_req *req)
+{
+	if (!vnvme_shadow_doorbells)
+		return DNR(VNVME_SC_INVALID_OPCODE);
+	/* PRP1 and PRP2 are plain page addresses here, never SGLs. */
+	if (VNVME_SQE_PSDT(req->cmd.flags))
+		return DNR(VNVME_SC_INVALID_FIELD);
+	return vnvme_dbbuf_config(req->sq->ctrl,
+				  le64_to_cpu(req->cmd.dptr.prp1),
+				  le64_to_cpu(req->cmd.dptr.prp2));
+}
+
 /* ---- Abort and asynchronous events -------------------------------------- */
 
 static u16 vnvme_admin_abort(struct vnvme_req *req)
@@ -899,6 +914,9 @@ void vnvme_admin_exec(struct vnvme_req *req)
 		break;
 	case VNVME_ADM_KEEP_ALIVE:
 		status = VNVME_SC_SUCCESS;
+		break;
+	case VNVME_ADM_DBBUF_CONFIG:
+		status = vnvme_admin_dbbuf_config(req);
 		break;
 	default:
 		status = DNR(VNVME_SC_INVALID_OPCODE);

@@ -95,12 +95,11 @@ void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
  * The ring's kernel mapping, re-pinning it if dma_unmap took it away.  If
  * the guest memory is still gone the controller cannot continue: report
  * Controller Fatal Status (from a work item, as our caller is a worker the
- * fatal path waits for) and return NULL.
+ * fatal path waits for) and return NULL.  __vnvme_ring_map() is for rings
+ * whose owner serialises access with its own lock (dbbuf.c).
  */
-void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+void *__vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
-	lockdep_assert_held(&ring->lock);
-
 	if (!ring->vaddr && vnvme_ring_pin_pages(ctrl, ring)) {
 		/* Reset stops this worker before it clears the flag. */
 		WRITE_ONCE(ctrl->fatal_pending, true);
@@ -110,16 +109,31 @@ void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 	return ring->vaddr;
 }
 
-/* dma_unmap: drop the pins of a ring that overlaps [iova, iova + len). */
-void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
-			    u64 iova, u64 len)
+void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+{
+	lockdep_assert_held(&ring->lock);
+	return __vnvme_ring_map(ctrl, ring);
+}
+
+/*
+ * dma_unmap: drop the pins of a ring that overlaps [iova, iova + len).  The
+ * caller serialises against users of the ring.
+ */
+void __vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+			      u64 iova, u64 len)
 {
 	u64 end = ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
 
 	if (!ring->nr_pages || ring->iova >= iova + len || iova >= end)
 		return;
-	mutex_lock(&ring->lock);
 	vnvme_ring_unpin_pages(ctrl, ring);
+}
+
+void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+			    u64 iova, u64 len)
+{
+	mutex_lock(&ring->lock);
+	__vnvme_ring_unmap_range(ctrl, ring, iova, len);
 	mutex_unlock(&ring->lock);
 }
 

@@ -39,6 +39,10 @@ unsigned int vnvme_max_bounce_pages = 8192;
 module_param_named(max_bounce_pages, vnvme_max_bounce_pages, uint, 0444);
 MODULE_PARM_DESC(max_bounce_pages, "Data buffer pages one instance may have in flight, default 8192 (32 MiB)");
 
+bool vnvme_shadow_doorbells = true;
+module_param_named(shadow_doorbells, vnvme_shadow_doorbells, bool, 0444);
+MODULE_PARM_DESC(shadow_doorbells, "Offer Doorbell Buffer Config (OACS bit 8) so guests skip most doorbell traps, default Y");
+
 struct workqueue_struct *vnvme_wq;
 
 static struct vnvme_type vnvme_types[] = {

@@ -66,6 +66,7 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	spin_lock_init(&ctrl->log_lock);
 	init_waitqueue_head(&ctrl->idle_wait);
 	INIT_WORK(&ctrl->fatal_work, vnvme_fatal_work);
+	vnvme_dbbuf_init(ctrl);
 
 	vnvme_ctrl_init_identity(ctrl);
 	vnvme_pci_init_config(ctrl);
@@ -299,12 +300,14 @@ static void vnvme_request(struct vfio_device *vdev, unsigned int count)
 
 /*
  * The guest memory backing [iova, iova + length) is going away.  Data moves
- * through bounce buffers, so only queue rings hold pins; they are dropped
- * before we return and pinned again on their next use.
+ * through bounce buffers, so only queue rings and the shadow doorbell pages
+ * hold pins; they are dropped before we return and pinned again on their
+ * next use.
  */
 static void vnvme_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
 	vnvme_queues_dma_unmap(vdev_to_ctrl(vdev), iova, length);
+	vnvme_dbbuf_dma_unmap(vdev_to_ctrl(vdev), iova, length);
 }
 
 static const struct vfio_device_ops vnvme_vfio_ops = {

@@ -203,6 +203,7 @@ void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
 	for (qid = VNVME_MAX_QUEUES - 1; qid >= 0; qid--)
 		vnvme_cq_delete(ctrl, qid);
 	mutex_unlock(&ctrl->queue_lock);
+	vnvme_dbbuf_release(ctrl);
 }
 
 /* Shutdown: wait (bounded) until the fetched commands have completed. */
@@ -264,47 +265,99 @@ void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
 	rcu_read_unlock();
 }
 
+/* A doorbell value beyond its queue: an Error event, and it is not used. */
+static void vnvme_db_invalid_value(struct vnvme_ctrl *ctrl)
+{
+	vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
+		       VNVME_AER_ERR_INVALID_DB_VALUE, VNVME_LOG_ERROR);
+}
+
+/* The size of the queue behind doorbell idx, 0 if there is no such queue. */
+static u16 vnvme_doorbell_queue_size(struct vnvme_ctrl *ctrl, unsigned int idx)
+{
+	unsigned int qid = idx / 2;
+	struct vnvme_sq *sq;
+	struct vnvme_cq *cq;
+	u16 size = 0;
+
+	if (qid >= VNVME_MAX_QUEUES)
+		return 0;
+	rcu_read_lock();
+	if (idx & 1) {
+		cq = rcu_dereference(ctrl->cqs[qid]);
+		if (cq)
+			size = cq->size;
+	} else {
+		sq = rcu_dereference(ctrl->sqs[qid]);
+		if (sq)
+			size = sq->size;
+	}
+	rcu_read_unlock();
+	return size;
+}
+
+/* Queues the worker behind doorbell idx, if its queue still exists. */
+static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
+{
+	unsigned int qid = idx / 2;
+	struct vnvme_sq *sq;
+	struct vnvme_cq *cq;
+
+	rcu_read_lock();
+	if (idx & 1) {
+		cq = rcu_dereference(ctrl->cqs[qid]);
+		if (cq)
+			queue_work(vnvme_wq, &cq->work);
+	} else {
+		sq = rcu_dereference(ctrl->sqs[qid]);
+		if (sq)
+			queue_work(vnvme_wq, &sq->work);
+	}
+	rcu_read_unlock();
+}
+
 /*
- * A doorbell write.  Values are checked against the queue before they are
- * stored; a write to a queue that does not exist or beyond its size is
- * reported with an Error asynchronous event and otherwise ignored.
+ * A doorbell register write.  Values are checked against the queue before
+ * they are stored; a write to a queue that does not exist or beyond its
+ * size is reported with an Error asynchronous event and otherwise ignored.
  */
 void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val)
 {
-	unsigned int qid = idx / 2;
-	struct vnvme_sq *sq = NULL;
-	struct vnvme_cq *cq = NULL;
 	u16 size;
 
 	if (!vnvme_ctrl_ready(ctrl))
 		return;
-	if (qid >= VNVME_MAX_QUEUES) {
+	size = vnvme_doorbell_queue_size(ctrl, idx);
+	if (!size) {
 		vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
 			       VNVME_AER_ERR_INVALID_DB, VNVME_LOG_ERROR);
 		return;
 	}
-
-	rcu_read_lock();
-	if (idx & 1)
-		cq = rcu_dereference(ctrl->cqs[qid]);
-	else
-		sq = rcu_dereference(ctrl->sqs[qid]);
-	if (!sq && !cq) {
-		rcu_read_unlock();
-		vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
-			       VNVME_AER_ERR_INVALID_DB, VNVME_LOG_ERROR);
-		return;
-	}
-	size = sq ? sq->size : cq->size;
 	if (val >= size) {
-		rcu_read_unlock();
-		vnvme_aen_post(ctrl, VNVME_AER_TYPE_ERROR,
-			       VNVME_AER_ERR_INVALID_DB_VALUE, VNVME_LOG_ERROR);
+		vnvme_db_invalid_value(ctrl);
 		return;
 	}
 	WRITE_ONCE(ctrl->db[idx], val);
-	queue_work(vnvme_wq, sq ? &sq->work : &cq->work);
-	rcu_read_unlock();
+	if (idx < 2)
+		vnvme_dbbuf_mirror(ctrl, idx, val);
+	/* The value is in place before the worker is queued to read it. */
+	vnvme_doorbell_kick(ctrl, idx);
+}
+
+/*
+ * The SQ tail the host published, from the doorbell register or the shadow
+ * buffer.  arm: we stop if nothing is new, so ask for a doorbell (EventIdx).
+ * A value outside the queue is reported and means nothing new.
+ */
+static u16 vnvme_sq_tail(struct vnvme_sq *sq, bool arm)
+{
+	u16 head = READ_ONCE(sq->head);
+	u32 tail = vnvme_db_read(sq->ctrl, 2 * sq->qid, arm ? head : U32_MAX);
+
+	if (tail < sq->size)
+		return tail;
+	vnvme_db_invalid_value(sq->ctrl);
+	return head;
 }
 
 /*
@@ -330,7 +383,7 @@ bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
 		goto out;
 	mutex_lock(&sq->ring.lock);
 	ring = vnvme_ring_map(ctrl, &sq->ring);
-	tail = READ_ONCE(ctrl->db[2 * sqid]);
+	tail = vnvme_sq_tail(sq, false);
 	spin_lock(&sq->abort_lock);
 	for (pos = READ_ONCE(sq->head); ring && pos != tail;
 	     pos = (pos + 1) % sq->size) {
@@ -378,12 +431,10 @@ static void vnvme_sq_work(struct work_struct *work)
 	const struct vnvme_sqe *ring;
 	unsigned int budget = VNVME_SQ_BUDGET;
 	struct vnvme_req *req;
-	u32 tail;
 	u16 pos;
 
 	while (!READ_ONCE(sq->stopping)) {
-		tail = READ_ONCE(ctrl->db[2 * sq->qid]);
-		if (tail >= sq->size || sq->head == tail)
+		if (sq->head == vnvme_sq_tail(sq, true))
 			break;
 		/* Completions kick us again when room or buffers free up. */
 		if (atomic_read(&sq->inflight) >= sq->size)
@@ -438,16 +489,36 @@ void vnvme_req_complete(struct vnvme_req *req)
 		queue_work(vnvme_wq, &cq->work);
 }
 
-/* Writes one CQE if the ring has room; the caller holds cq->ring.lock. */
+/*
+ * The CQ head the host published.  If it leaves no room we stop posting, so
+ * ask for a doorbell (EventIdx).  A value outside the queue is reported and
+ * means no room yet.
+ */
+static u16 vnvme_cq_head(struct vnvme_cq *cq)
+{
+	u32 full = (cq->tail + 1) % cq->size;
+	u32 head = vnvme_db_read(cq->ctrl, 2 * cq->qid + 1, full);
+
+	if (head < cq->size)
+		return head;
+	vnvme_db_invalid_value(cq->ctrl);
+	return full;
+}
+
+/*
+ * Writes one CQE if the ring has room; the caller holds cq->ring.lock.
+ * *head caches the host's CQ head (cq->size: not read yet).
+ */
 static bool vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_cqe *ring,
-			  struct vnvme_req *req)
+			  struct vnvme_req *req, u16 *head)
 {
 	struct vnvme_cqe *cqe;
-	u32 head = READ_ONCE(cq->ctrl->db[2 * cq->qid + 1]);
 
 	lockdep_assert_held(&cq->ring.lock);
 
-	if ((cq->tail + 1) % cq->size == head)
+	if (*head >= cq->size || (cq->tail + 1) % cq->size == *head)
+		*head = vnvme_cq_head(cq);
+	if ((cq->tail + 1) % cq->size == *head)
 		return false;
 	cqe = ring + cq->tail;
 	cqe->dw0 = cpu_to_le32(req->dw0);
@@ -493,6 +564,8 @@ static void vnvme_cq_work(struct work_struct *work)
 	LIST_HEAD(retire);
 	unsigned int posted = 0;
 	bool discard = READ_ONCE(cq->discard);
+	bool full = false;
+	u16 head = cq->size;
 
 	done = llist_reverse_order(llist_del_all(&cq->done));
 	llist_for_each_entry_safe(req, tmp, done, done_node) {
@@ -512,9 +585,15 @@ static void vnvme_cq_work(struct work_struct *work)
 	 * those of a deleted SQ, even behind others: its deletion waits for them.
 	 */
 	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
-		if (ring && vnvme_cq_post(cq, ring, req))
-			posted++;
-		else if (!discard && !READ_ONCE(req->sq->dropping))
+		if (ring && !full) {
+			full = !vnvme_cq_post(cq, ring, req, &head);
+			if (!full) {
+				posted++;
+				list_move_tail(&req->overflow_node, &retire);
+				continue;
+			}
+		}
+		if (!discard && !READ_ONCE(req->sq->dropping))
 			continue;
 		list_move_tail(&req->overflow_node, &retire);
 	}

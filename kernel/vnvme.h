@@ -140,6 +140,7 @@ enum vnvme_admin_opcode {
 	VNVME_ADM_GET_FEATURES	= 0x0a,
 	VNVME_ADM_ASYNC_EVENT	= 0x0c,
 	VNVME_ADM_KEEP_ALIVE	= 0x18,
+	VNVME_ADM_DBBUF_CONFIG	= 0x7c,
 };
 
 enum vnvme_io_opcode {
@@ -244,6 +245,17 @@ struct vnvme_ring {
 	unsigned int		nr_pages;
 	u64			iova;		/* page aligned */
 	void			*vaddr;		/* NULL while unpinned */
+};
+
+/*
+ * Shadow doorbell and EventIdx pages (dbbuf.c).  lock guards enabled and
+ * both pages' pins; it nests inside queue ring locks.
+ */
+struct vnvme_dbbuf {
+	struct mutex		lock;
+	bool			enabled;
+	struct vnvme_ring	shadow;		/* written by the host */
+	struct vnvme_ring	eventidx;	/* written by us */
 };
 
 struct vnvme_cq {
@@ -402,6 +414,7 @@ struct vnvme_ctrl {
 	u64			asq;
 	u64			acq;
 	u32			db[2 * VNVME_MAX_QUEUES];	/* last written */
+	struct vnvme_dbbuf	dbbuf;
 
 	/* queue_lock: the queue tables and their lifetime. */
 	struct mutex		queue_lock;
@@ -487,6 +500,7 @@ static inline bool vnvme_ctrl_ready(struct vnvme_ctrl *ctrl)
 extern struct workqueue_struct *vnvme_wq;
 extern unsigned int vnvme_max_pinned_pages;
 extern unsigned int vnvme_max_bounce_pages;
+extern bool vnvme_shadow_doorbells;
 extern ushort vnvme_vendor_id;
 extern ushort vnvme_device_id;
 extern ushort vnvme_subsys_vendor_id;
@@ -530,14 +544,26 @@ int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
 		   size_t len);
 void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
 void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
+void *__vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
 void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
 			    u64 iova, u64 len);
+void __vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+			      u64 iova, u64 len);
 u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest);
 u16 vnvme_req_copy_data(struct vnvme_req *req, bool to_guest);
 void vnvme_req_free_data(struct vnvme_req *req);
 void vnvme_req_fill(struct vnvme_req *req, const void *src, size_t len);
 void vnvme_req_extract(struct vnvme_req *req, void *dst, size_t len);
 bool vnvme_bounce_available(struct vnvme_ctrl *ctrl);
+
+/* dbbuf.c */
+void vnvme_dbbuf_init(struct vnvme_ctrl *ctrl);
+u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
+		       u64 eventidx_iova);
+void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl);
+void vnvme_dbbuf_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
+u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle);
+void vnvme_dbbuf_mirror(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 
 /* irq.c */
 int vnvme_irq_set(struct vnvme_ctrl *ctrl, struct vfio_irq_set *hdr,

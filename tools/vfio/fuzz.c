@@ -739,9 +739,13 @@ static int op_admin(struct fuzz *f)
 	for (i = 0; i < n; i++) {
 		uint8_t op = sqes[i].opcode;
 
-		/* Anything that changed our own queues: start over. */
+		/*
+		 * Anything that changed our own queues, or where their doorbells
+		 * live (shadow pages at random addresses): start over.
+		 */
 		if (status[i] == 0 && (op == NVME_ADMIN_DELETE_SQ || op == NVME_ADMIN_DELETE_CQ ||
-				       op == NVME_ADMIN_CREATE_SQ || op == NVME_ADMIN_CREATE_CQ))
+				       op == NVME_ADMIN_CREATE_SQ || op == NVME_ADMIN_CREATE_CQ ||
+				       op == NVME_ADMIN_DBBUF_CONFIG))
 			f->dirty = true;
 	}
 	if (anywhere)

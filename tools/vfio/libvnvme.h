@@ -621,6 +621,8 @@ struct vnvme_queue {
 	int irq_fd;			/* eventfd of that vector, -1 when polled */
 	uint16_t next_cid;
 	uint64_t stray_cqes;		/* CQEs skipped while waiting for another CID */
+	uint64_t doorbell_writes;	/* register doorbell writes (SQ tail + CQ head) */
+	uint64_t doorbells_skipped;	/* updates that stayed in the shadow buffer */
 };
 
 struct vnvme_ctrl {
@@ -636,6 +638,9 @@ struct vnvme_ctrl {
 	unsigned int io_queue_slots;	/* entries of io_queues */
 	struct vnvme_dma_buf scratch;	/* bounce buffer for admin data */
 	struct vnvme_dma_buf scratch_prp_list;	/* PRP list covering scratch */
+	/* Doorbell Buffer Config pages while the controller uses them, else NULL. */
+	uint32_t *shadow_db;
+	volatile uint32_t *eventidx;
 };
 
 /* Register access (64-bit writes are two 32-bit writes, low then high). */
@@ -689,6 +694,24 @@ void vnvme_queue_release(struct vnvme_ctrl *ctrl, uint16_t qid);
 /* Create I/O CQ and SQ commands for an allocated queue (cdw11 flags: PC, IEN...). */
 void vnvme_cmd_create_cq(struct nvme_sqe *sqe, const struct vnvme_queue *q);
 void vnvme_cmd_create_sq(struct nvme_sqe *sqe, const struct vnvme_queue *q, uint16_t cqid);
+
+/*
+ * Doorbell Buffer Config (OACS bit 8) with one page each for the shadow
+ * doorbells and the EventIdx values.  On success the I/O queues keep their
+ * doorbell values in the shadow page and write the registers only when the
+ * controller's EventIdx asks for it; the admin queue always writes its
+ * registers (as Linux does).  Until the controller is disabled.  Returns the
+ * NVMe status or -errno.
+ */
+int vnvme_shadow_doorbells_config(struct vnvme_ctrl *ctrl, const struct vnvme_dma_buf *shadow,
+				  const struct vnvme_dma_buf *eventidx);
+/* Shadow slot of a doorbell register offset (for tests poking the pages). */
+static inline unsigned int vnvme_doorbell_slot(uint32_t reg)
+{
+	return (reg - NVME_REG_DOORBELLS) / 4;
+}
+uint32_t vnvme_sq_doorbell_reg(const struct vnvme_queue *q);
+uint32_t vnvme_cq_doorbell_reg(const struct vnvme_queue *q);
 
 /* Submission: copy the SQE to the tail slot (-EAGAIN if full). */
 int vnvme_sq_push(struct vnvme_queue *q, const struct nvme_sqe *sqe);

@@ -131,14 +131,46 @@ int vnvme_reg_write64(struct vnvme_ctrl *ctrl, uint32_t reg, uint64_t val)
 	return ret ? ret : vnvme_reg_write32(ctrl, reg + 4, (uint32_t)(val >> 32));
 }
 
-static uint32_t sq_doorbell(const struct vnvme_queue *q)
+uint32_t vnvme_sq_doorbell_reg(const struct vnvme_queue *q)
 {
 	return NVME_REG_DOORBELLS + 2u * q->qid * q->ctrl->doorbell_stride;
 }
 
-static uint32_t cq_doorbell(const struct vnvme_queue *q)
+uint32_t vnvme_cq_doorbell_reg(const struct vnvme_queue *q)
 {
 	return NVME_REG_DOORBELLS + (2u * q->qid + 1) * q->ctrl->doorbell_stride;
+}
+
+/* The EventIdx rule: ring if the controller asked for a value in [old, new). */
+static bool doorbell_needs_event(uint16_t event_idx, uint16_t new_val, uint16_t old)
+{
+	return (uint16_t)(new_val - event_idx - 1) < (uint16_t)(new_val - old);
+}
+
+/*
+ * Publishes a doorbell value: in the shadow page for an I/O queue when the
+ * controller has one, then the register only if EventIdx asks for it.
+ */
+static int doorbell_write(struct vnvme_queue *q, uint32_t reg, uint16_t val)
+{
+	struct vnvme_ctrl *ctrl = q->ctrl;
+	unsigned int slot = vnvme_doorbell_slot(reg);
+
+	if (ctrl->shadow_db && q->qid) {
+		uint16_t old = (uint16_t)ctrl->shadow_db[slot];
+
+		__atomic_store_n(&ctrl->shadow_db[slot], val, __ATOMIC_RELEASE);
+		/* The shadow value is visible before EventIdx is read (the controller
+		 * writes EventIdx before reading the shadow again).
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!doorbell_needs_event((uint16_t)ctrl->eventidx[slot], val, old)) {
+			q->doorbells_skipped++;
+			return 0;
+		}
+	}
+	q->doorbell_writes++;
+	return vnvme_reg_write32(ctrl, reg, val);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -247,6 +279,9 @@ static void forget_queues(struct vnvme_ctrl *ctrl)
 	}
 	queue_free(ctrl, &ctrl->admin);
 	ctrl->enabled = false;
+	/* A disabled controller forgets its doorbell buffers too. */
+	ctrl->shadow_db = NULL;
+	ctrl->eventidx = NULL;
 }
 
 void vnvme_ctrl_fini(struct vnvme_ctrl *ctrl)
@@ -381,7 +416,7 @@ int vnvme_sq_ring(struct vnvme_queue *q)
 		return 0;
 	/* The SQEs must be visible before the device learns the new tail. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	ret = vnvme_reg_write32(q->ctrl, sq_doorbell(q), q->sq_tail);
+	ret = doorbell_write(q, vnvme_sq_doorbell_reg(q), q->sq_tail);
 	if (ret)
 		return vnvme_fail(ret, "SQ %u tail doorbell", q->qid);
 	q->sq_tail_rung = q->sq_tail;
@@ -426,7 +461,7 @@ int vnvme_cq_reap(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int max
 
 int vnvme_cq_ring_head(struct vnvme_queue *q)
 {
-	int ret = vnvme_reg_write32(q->ctrl, cq_doorbell(q), q->cq_head);
+	int ret = doorbell_write(q, vnvme_cq_doorbell_reg(q), q->cq_head);
 
 	return ret ? vnvme_fail(ret, "CQ %u head doorbell", q->qid) : 0;
 }
@@ -653,6 +688,23 @@ int vnvme_identify(struct vnvme_ctrl *ctrl, uint8_t cns, uint32_t nsid, void *bu
 	};
 
 	return vnvme_admin_exec(ctrl, &sqe, buf, 4096, false, NULL);
+}
+
+int vnvme_shadow_doorbells_config(struct vnvme_ctrl *ctrl, const struct vnvme_dma_buf *shadow,
+				  const struct vnvme_dma_buf *eventidx)
+{
+	struct nvme_sqe sqe = {
+		.opcode = NVME_ADMIN_DBBUF_CONFIG,
+		.prp1 = shadow->iova,
+		.prp2 = eventidx->iova,
+	};
+	int ret = vnvme_exec(&ctrl->admin, &sqe, NULL);
+
+	if (ret == 0) {
+		ctrl->shadow_db = shadow->vaddr;
+		ctrl->eventidx = eventidx->vaddr;
+	}
+	return ret;
 }
 
 static int features(struct vnvme_ctrl *ctrl, uint8_t opcode, uint8_t fid,

@@ -1369,6 +1369,170 @@ static void t_cq_full(struct tctx *c)
 	}
 }
 
+/* Reap completions on q (head doorbell after each batch) until n arrived. */
+static unsigned int reap_n(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int n,
+			   bool ring_head)
+{
+	unsigned int got = 0, i;
+
+	for (i = 0; i < 50000 && got < n; i++) {
+		int k = ring_head ? vnvme_cq_poll(q, cqes + got, n - got) :
+				    vnvme_cq_reap(q, cqes + got, n - got);
+
+		if (k < 0)
+			break;
+		got += (unsigned int)k;
+		if (!k)
+			usleep(200);
+	}
+	return got;
+}
+
+/* Waits until the controller wrote want into a dword of the EventIdx page. */
+static bool eventidx_reaches(volatile uint32_t *p, uint32_t want)
+{
+	unsigned int i;
+
+	for (i = 0; i < 50000; i++) {
+		if (*p == want)
+			return true;
+		usleep(200);
+	}
+	return false;
+}
+
+/*
+ * Shadow doorbells (Doorbell Buffer Config, OACS bit 8).  Bad buffer
+ * addresses are refused.  Once configured, an I/O queue's doorbell values
+ * come from the shadow page (a register write with a stale value only wakes
+ * the controller), EventIdx is published when an SQ runs dry or a CQ fills,
+ * admin doorbell writes are copied into the shadow page, and a reset forgets
+ * the buffers.
+ */
+static void t_shadow_doorbells(struct tctx *c)
+{
+	struct nvme_id_ctrl *id = (void *)c->buf2.vaddr;
+	struct vnvme_dma_buf pages, shadow, eventidx;
+	struct nvme_cqe cqes[32];
+	struct vnvme_queue *q, *q2;
+	struct nvme_sqe sqe;
+	unsigned int sq, cq, sq2, cq2, depth = 8, i, got, seen[32] = { 0 };
+	volatile uint32_t *ei;
+	uint64_t skipped;
+	uint32_t *db;
+	long pinned;
+
+	if (!tc_up(c, 0) || !EXPECT_OK(identify(c, NVME_ID_CNS_CTRL, 0, id)))
+		return;
+	if (!EXPECT(id->oacs & (1u << 8), "OACS 0x%x", id->oacs))
+		return;
+	if (!EXPECT_OK(vnvme_dma_alloc(c->dev, 2 * NVME_PAGE_SIZE, &pages)))
+		return;
+	shadow = (struct vnvme_dma_buf){ pages.vaddr, pages.iova, NVME_PAGE_SIZE };
+	eventidx = (struct vnvme_dma_buf){ tc_vpage(&pages, 1), tc_page(&pages, 1),
+					   NVME_PAGE_SIZE };
+	db = shadow.vaddr;
+	ei = eventidx.vaddr;
+	q = c->q;
+	sq = vnvme_doorbell_slot(vnvme_sq_doorbell_reg(q));
+	cq = vnvme_doorbell_slot(vnvme_cq_doorbell_reg(q));
+
+	/* Not page aligned, one page for both, an SGL: Invalid Field. */
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_ADMIN_DBBUF_CONFIG;
+	sqe.prp1 = shadow.iova + 64;
+	sqe.prp2 = eventidx.iova;
+	EXPECT_STATUS_DNR(tc_admin(c, &sqe, NULL), NVME_SC_INVALID_FIELD);
+	sqe.prp1 = shadow.iova;
+	sqe.prp2 = eventidx.iova + 4;
+	EXPECT_STATUS_DNR(tc_admin(c, &sqe, NULL), NVME_SC_INVALID_FIELD);
+	sqe.prp2 = shadow.iova;
+	EXPECT_STATUS_DNR(tc_admin(c, &sqe, NULL), NVME_SC_INVALID_FIELD);
+	sqe.prp2 = eventidx.iova;
+	sqe.flags = NVME_SQE_PSDT_SGL;
+	EXPECT_STATUS_DNR(tc_admin(c, &sqe, NULL), NVME_SC_INVALID_FIELD);
+
+	/* Accepted after I/O has moved the doorbells: it starts from the registers. */
+	EXPECT_OK(tc_verified_io(c, q, 0, 8, 0x5d0));
+	pinned = tc_sysfs_long(c, "vnvme/pinned_pages", -1);
+	if (!EXPECT_OK(vnvme_shadow_doorbells_config(&c->ctrl, &shadow, &eventidx)))
+		goto out;
+	EXPECT_EQ(tc_sysfs_long(c, "vnvme/pinned_pages", -1), pinned + 2);
+	EXPECT_EQ(db[sq], q->sq_tail);
+	EXPECT_EQ(db[cq], q->cq_head);
+
+	/* Verified I/O through the shadow page; CQ head updates need no register write. */
+	skipped = q->doorbells_skipped;
+	EXPECT_OK(tc_verified_io(c, q, 64, 16, 0x5d1));
+	EXPECT(q->doorbells_skipped > skipped, "%llu doorbell updates stayed in the shadow page",
+	       (unsigned long long)(q->doorbells_skipped - skipped));
+
+	/* The SQ tail comes from the shadow page; a stale register value only wakes. */
+	flush_sqe(c, &sqe);
+	sqe.cid = 0x5a5;
+	EXPECT_OK(vnvme_sq_push(q, &sqe));
+	__atomic_store_n(&db[sq], q->sq_tail, __ATOMIC_SEQ_CST);
+	wreg32(c, vnvme_sq_doorbell_reg(q), q->sq_tail_rung);
+	q->sq_tail_rung = q->sq_tail;
+	if (EXPECT_EQ(reap_n(q, cqes, 1, true), 1))
+		EXPECT_EQ(cqes[0].cid, 0x5a5);
+	/* An SQ that ran dry asks for a doorbell write at its tail. */
+	EXPECT(eventidx_reaches(&ei[sq], q->sq_tail), "SQ EventIdx %u, tail %u", ei[sq],
+	       q->sq_tail);
+
+	/* A full CQ asks for a doorbell at its head and takes the head from the shadow page. */
+	if (!EXPECT_OK(vnvme_create_io_queue_pair(&c->ctrl, 2, (uint16_t)depth, -1, &q2)))
+		goto out;
+	sq2 = vnvme_doorbell_slot(vnvme_sq_doorbell_reg(q2));
+	cq2 = vnvme_doorbell_slot(vnvme_cq_doorbell_reg(q2));
+	for (i = 0; i < 3; i++) {	/* CQ head 3: a value only arming can write */
+		flush_sqe(c, &sqe);
+		EXPECT_OK(vnvme_submit(q2, &sqe));
+	}
+	EXPECT_EQ(reap_n(q2, cqes, 3, true), 3);
+	/* depth - 1 completions fill the CQ; reaped without telling the controller. */
+	for (i = 0; i < depth - 1; i++) {
+		flush_sqe(c, &sqe);
+		sqe.cid = (uint16_t)i;
+		EXPECT_OK(vnvme_sq_push(q2, &sqe));
+	}
+	EXPECT_OK(vnvme_sq_ring(q2));
+	got = reap_n(q2, cqes, depth - 1, false);
+	EXPECT_EQ(got, depth - 1);
+	/* depth - 1 more find no room. */
+	for (i = depth - 1; i < 2 * (depth - 1); i++) {
+		flush_sqe(c, &sqe);
+		sqe.cid = (uint16_t)i;
+		EXPECT_OK(vnvme_sq_push(q2, &sqe));
+	}
+	EXPECT_OK(vnvme_sq_ring(q2));
+	EXPECT(eventidx_reaches(&ei[cq2], 3), "CQ EventIdx %u, expected 3", ei[cq2]);
+	EXPECT(db[sq2] == q2->sq_tail, "shadow SQ tail %u, tail %u", db[sq2], q2->sq_tail);
+	__atomic_store_n(&db[cq2], q2->cq_head, __ATOMIC_SEQ_CST);
+	wreg32(c, vnvme_cq_doorbell_reg(q2), 3);	/* stale: only wakes the controller */
+	got += reap_n(q2, cqes + got, depth - 1, true);
+	EXPECT_EQ(got, 2 * (depth - 1));
+	for (i = 0; i < got; i++)
+		if (cqes[i].cid < 32)
+			seen[cqes[i].cid]++;
+	for (i = 0; i < 2 * (depth - 1); i++)
+		tc_check(c, seen[i] == 1, __LINE__, "CID %u completed %u times", i, seen[i]);
+
+	/* Admin doorbell writes land in the shadow page too (Linux never writes it). */
+	EXPECT_OK(identify(c, NVME_ID_CNS_CTRL, 0, id));
+	EXPECT_EQ(db[0], c->ctrl.admin.sq_tail);
+	EXPECT_EQ(db[1], c->ctrl.admin.cq_head);
+
+	/* A reset forgets the buffers: register doorbells work again, pins are gone. */
+	if (tc_up(c, 0)) {
+		db[sq] = 0x3ff;	/* would be an invalid tail if it were still read */
+		EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 0x5d2));
+		EXPECT(c->ctrl.shadow_db == NULL, "library forgot the shadow page");
+	}
+out:
+	vnvme_dma_free(c->dev, &pages);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Interrupts                                                                */
 /* ------------------------------------------------------------------------ */
@@ -2513,6 +2677,7 @@ static const struct tcase cases[] = {
 	{ "cid_echo", t_cid_echo },
 	{ "sq_full", t_sq_full },
 	{ "cq_full", t_cq_full },
+	{ "shadow_doorbells", t_shadow_doorbells },
 	{ "irq_vectors_and_polled_cq", t_irq_vectors_and_polled_cq },
 	{ "irq_coalescing", t_irq_coalescing },
 	{ "aer_invalid_doorbell", t_aer_invalid_doorbell },

@@ -677,43 +677,125 @@ static void t_unmap_under_doorbell_storm(struct tctx *c)
 		(unsigned long long)writes, fatal);
 }
 
-/* Shadow doorbells (OACS bit 8): the pages unmapped under the device. */
+/* Waits for the completion of admin command cid; 0 or -ETIMEDOUT. */
+static int admin_wait(struct tctx *c, uint16_t cid, struct nvme_cqe *out)
+{
+	uint64_t deadline = vnvme_now_ns() + WAIT_MS * 1000000ull;
+
+	while (vnvme_now_ns() < deadline) {
+		if (vnvme_cq_poll(&c->ctrl.admin, out, 1) == 1) {
+			if (out->cid == cid)
+				return 0;
+			continue;
+		}
+		usleep(500);
+	}
+	return -ETIMEDOUT;
+}
+
+/* An out-of-range shadow value: an Invalid Doorbell Write Value event. */
+static void expect_invalid_db_value_event(struct tctx *c, uint16_t cid, const char *which)
+{
+	struct nvme_error_log_entry log[4];
+	struct nvme_cqe cqe;
+
+	if (!tc_check(c, admin_wait(c, cid, &cqe) == 0, __LINE__, "%s: no Error event", which))
+		return;
+	tc_check(c, NVME_AER_TYPE(cqe.result) == NVME_AER_TYPE_ERROR &&
+		 NVME_AER_INFO(cqe.result) == NVME_AER_ERR_INVALID_DB_VALUE, __LINE__,
+		 "%s: event 0x%x", which, cqe.result);
+	/* Reading the log without RAE unmasks Error events for the next round. */
+	EXPECT_OK(vnvme_get_log_page(&c->ctrl, NVME_LOG_ERROR, 0, log, sizeof(log)));
+}
+
+/*
+ * Shadow doorbells (OACS bit 8).  The shadow page is the guest's to write:
+ * out-of-range SQ tails and CQ heads are reported and ignored, and the
+ * queues work again once the values are sane.  The pages unmapped under the
+ * device end in Controller Fatal Status, never in a stale access.
+ */
 static void t_shadow_doorbells(struct tctx *c)
 {
+	static const uint32_t bad[] = { 64, 0xffff, 0x80000000 };
+	struct vnvme_dma_buf pages, shadow, eventidx;
+	struct vnvme_queue *q;
 	struct nvme_id_ctrl id;
-	struct vnvme_dma_buf pages;
-	uint32_t csts;
-	int ret;
+	struct nvme_sqe sqe;
+	struct nvme_cqe cqe;
+	uint64_t chunk, first, deadline;
+	unsigned int sq, cq, i;
+	uint32_t *db, csts = 0;
 
 	if (!tc_up(c, 0) || !EXPECT_OK(vnvme_identify(&c->ctrl, NVME_ID_CNS_CTRL, 0, &id)))
 		return;
-	if (!(id.oacs & (1u << 8))) {
-		/* Not offered: the command must be refused as unknown. */
-		EXPECT_STATUS_DNR(admin_cmd(c, NVME_ADMIN_DBBUF_CONFIG, 0, 0, 0, c->buf2.iova),
-				  NVME_SC_INVALID_OPCODE);
-		tc_diag("OACS bit 8 clear: Doorbell Buffer Config is refused; nothing to unmap");
+	if (!EXPECT(id.oacs & (1u << 8), "OACS 0x%x", id.oacs))
 		return;
-	}
-	/* Buffers in a separate mapping of their own, then unmapped under the device. */
+	/* The pages in a mapping of their own, so they can be unmapped alone. */
 	if (!EXPECT_OK(vnvme_dma_alloc(c->dev, 3u << 20, &pages)))
 		return;
-	{
-		uint64_t chunk = c->dev->map_chunk;
-		uint64_t first = (pages.iova - c->dev->arena.iova + chunk - 1) / chunk * chunk;
-		uint64_t iova = c->dev->arena.iova + first;
-		struct nvme_sqe sqe = { .opcode = NVME_ADMIN_DBBUF_CONFIG, .prp1 = iova,
-					.prp2 = iova + 4096 };
+	chunk = c->dev->map_chunk;
+	first = (pages.iova - c->dev->arena.iova + chunk - 1) / chunk * chunk;
+	shadow = (struct vnvme_dma_buf){ (uint8_t *)c->dev->arena.vaddr + first,
+					 c->dev->arena.iova + first, NVME_PAGE_SIZE };
+	eventidx = (struct vnvme_dma_buf){ (uint8_t *)shadow.vaddr + NVME_PAGE_SIZE,
+					   shadow.iova + NVME_PAGE_SIZE, NVME_PAGE_SIZE };
+	if (!EXPECT_OK(vnvme_shadow_doorbells_config(&c->ctrl, &shadow, &eventidx)))
+		goto out;
+	q = c->q;
+	db = shadow.vaddr;
+	sq = vnvme_doorbell_slot(vnvme_sq_doorbell_reg(q));
+	cq = vnvme_doorbell_slot(vnvme_cq_doorbell_reg(q));
+	EXPECT_OK(tc_verified_io(c, q, 0, 8, 0x5b0));
 
-		ret = vnvme_exec(&c->ctrl.admin, &sqe, NULL);
-		EXPECT_OK(ret);
-		EXPECT(vnvme_arena_unmap(c->dev, first, 1) > 0, "unmap the shadow pages");
-		c->faults++;
-		/* Keep ringing: the controller reads and writes the shadow pages. */
-		tc_verified_io(c, c->q, 0, 4, 8);
-		vnvme_arena_remap_all(c->dev);
-		csts = reg32(c, NVME_REG_CSTS);
-		tc_diag("CSTS 0x%x after unmapping the shadow doorbell pages", csts);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* SQ tail beyond the queue; a register write (valid) wakes the controller. */
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = NVME_ADMIN_ASYNC_EVENT;
+		if (!EXPECT_OK(vnvme_submit(&c->ctrl.admin, &sqe)))
+			break;
+		__atomic_store_n(&db[sq], bad[i], __ATOMIC_SEQ_CST);
+		wreg32(c, vnvme_sq_doorbell_reg(q), q->sq_tail);
+		expect_invalid_db_value_event(c, sqe.cid, "SQ tail");
+		db[sq] = q->sq_tail;
+
+		/* CQ head beyond the queue: read when a completion needs a slot. */
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = NVME_ADMIN_ASYNC_EVENT;
+		if (!EXPECT_OK(vnvme_submit(&c->ctrl.admin, &sqe)))
+			break;
+		__atomic_store_n(&db[cq], bad[i], __ATOMIC_SEQ_CST);
+		memset(&cqe, 0, sizeof(cqe));
+		{
+			struct nvme_sqe flush = { .opcode = NVME_IO_FLUSH, .nsid = c->nsid };
+
+			EXPECT_OK(vnvme_submit(q, &flush));
+			wreg32(c, vnvme_sq_doorbell_reg(q), q->sq_tail);
+		}
+		expect_invalid_db_value_event(c, sqe.cid, "CQ head");
+		/* Sane again: the held completion arrives. */
+		__atomic_store_n(&db[cq], q->cq_head, __ATOMIC_SEQ_CST);
+		wreg32(c, vnvme_cq_doorbell_reg(q), q->cq_head);
+		EXPECT_OK(vnvme_cq_wait(q, &cqe, WAIT_MS));
+		c->ops += 2;
 	}
+	EXPECT_OK(tc_verified_io(c, q, 16, 8, 0x5b1));
+
+	/* Unmapped under the device, then rung: the controller fails (CFS). */
+	EXPECT(vnvme_arena_unmap(c->dev, first, 1) > 0, "unmap the shadow pages");
+	c->faults++;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_IO_FLUSH;
+	sqe.nsid = c->nsid;
+	EXPECT_OK(vnvme_submit(q, &sqe));
+	wreg32(c, vnvme_sq_doorbell_reg(q), q->sq_tail);
+	deadline = vnvme_now_ns() + WAIT_MS * 1000000ull;
+	while (!(csts & NVME_CSTS_CFS) && vnvme_now_ns() < deadline) {
+		usleep(1000);
+		csts = reg32(c, NVME_REG_CSTS);
+	}
+	EXPECT(csts & NVME_CSTS_CFS, "CSTS 0x%x after ringing with the shadow pages unmapped", csts);
+	vnvme_arena_remap_all(c->dev);
+out:
 	vnvme_dma_free(c->dev, &pages);
 }
 

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dbbuf.c - shadow doorbells (Doorbell Buffer Config, NVMe 1.3 and later).
+ *
+ * Every doorbell write to a virtual controller costs a trap to the VMM and
+ * a write() into this driver.  With a shadow doorbell buffer the host keeps
+ * its doorbell values in its own memory and writes the real doorbell only
+ * when a value passes the EventIdx we published for that doorbell.  We
+ * publish one only when we are about to stop looking: an SQ that ran dry or
+ * a CQ that is full.  While a queue is busy the host rings nothing at all.
+ *
+ * Both buffers are single guest pages, pinned and mapped like the queue
+ * rings, so dma_unmap drops them and the next access pins them again (or
+ * reports Controller Fatal Status if the memory stays gone).  A value read
+ * from the shadow buffer is the guest's to choose: callers check it against
+ * the queue size before using it.
+ *
+ * Linux and SPDK never write the admin queue's shadow slots and always
+ * ring its doorbells, so a doorbell write to queue 0 is copied into the
+ * shadow slot (as QEMU's emulated controller does): the shadow buffer stays
+ * the one place the current values live, whichever way the host works.
+ */
+#include <linux/mm.h>
+
+#include "vnvme.h"
+
+/* Shadow slots are dwords at doorbell stride 0: SQ 2 * qid, CQ 2 * qid + 1. */
+#define VNVME_DBBUF_SLOTS	(2 * VNVME_MAX_QUEUES)
+
+void vnvme_dbbuf_init(struct vnvme_ctrl *ctrl)
+{
+	mutex_init(&ctrl->dbbuf.lock);
+}
+
+/* Drops both pages; the caller holds dbbuf.lock. */
+static void vnvme_dbbuf_unpin(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+
+	lockdep_assert_held(&db->lock);
+	db->enabled = false;
+	vnvme_ring_unpin(ctrl, &db->shadow);
+	vnvme_ring_unpin(ctrl, &db->eventidx);
+}
+
+/*
+ * Doorbell Buffer Config: PRP1 is the shadow doorbell page, PRP2 the
+ * EventIdx page.  Returns an NVMe status.
+ */
+u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
+		       u64 eventidx_iova)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+	__le32 *shadow, *eventidx;
+	unsigned int i;
+
+	if ((shadow_iova | eventidx_iova) & (VNVME_PAGE_SIZE - 1))
+		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
+	/* Our EventIdx writes would overwrite the host's doorbell values. */
+	if (shadow_iova == eventidx_iova)
+		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
+
+	mutex_lock(&db->lock);
+	vnvme_dbbuf_unpin(ctrl);
+	if (vnvme_ring_pin(ctrl, &db->shadow, shadow_iova, VNVME_PAGE_SIZE) ||
+	    vnvme_ring_pin(ctrl, &db->eventidx, eventidx_iova, VNVME_PAGE_SIZE)) {
+		vnvme_dbbuf_unpin(ctrl);
+		mutex_unlock(&db->lock);
+		return VNVME_SC_DATA_XFER_ERROR | VNVME_SC_DNR;
+	}
+	/*
+	 * Start from the values the registers hold, so a host that set the
+	 * buffer up after creating its queues loses nothing.
+	 */
+	shadow = db->shadow.vaddr;
+	eventidx = db->eventidx.vaddr;
+	for (i = 0; i < VNVME_DBBUF_SLOTS; i++) {
+		u32 val = READ_ONCE(ctrl->db[i]);
+
+		WRITE_ONCE(shadow[i], cpu_to_le32(val));
+		WRITE_ONCE(eventidx[i], cpu_to_le32(val));
+	}
+	/* Values in place before any worker switches to them. */
+	smp_wmb();
+	WRITE_ONCE(db->enabled, true);
+	mutex_unlock(&db->lock);
+
+	vnvme_queues_kick_all(ctrl);
+	return VNVME_SC_SUCCESS;
+}
+
+/* Controller reset: back to register doorbells. */
+void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl)
+{
+	mutex_lock(&ctrl->dbbuf.lock);
+	vnvme_dbbuf_unpin(ctrl);
+	mutex_unlock(&ctrl->dbbuf.lock);
+}
+
+void vnvme_dbbuf_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+
+	mutex_lock(&db->lock);
+	__vnvme_ring_unmap_range(ctrl, &db->shadow, iova, len);
+	__vnvme_ring_unmap_range(ctrl, &db->eventidx, iova, len);
+	mutex_unlock(&db->lock);
+}
+
+/*
+ * The current value of doorbell idx.  When it equals idle (the value that
+ * makes the caller stop: an SQ tail that brings nothing new, a CQ head that
+ * leaves no room) the EventIdx is set to it first and the shadow read again,
+ * so a host update racing with us either is seen now or rings the doorbell.
+ * If the buffer pages are gone for good this returns idle; the controller
+ * is failing (CFS) by then.
+ */
+u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+	__le32 *shadow, *eventidx;
+	u32 val;
+
+	if (!READ_ONCE(db->enabled))
+		return READ_ONCE(ctrl->db[idx]);
+
+	mutex_lock(&db->lock);
+	if (!db->enabled) {
+		val = READ_ONCE(ctrl->db[idx]);
+		goto out;
+	}
+	shadow = __vnvme_ring_map(ctrl, &db->shadow);
+	eventidx = __vnvme_ring_map(ctrl, &db->eventidx);
+	if (!shadow || !eventidx) {
+		val = idle;
+		goto out;
+	}
+	val = le32_to_cpu(READ_ONCE(shadow[idx]));
+	if (val == idle) {
+		WRITE_ONCE(eventidx[idx], cpu_to_le32(idle));
+		/* EventIdx visible before the shadow is read again (as the host). */
+		smp_mb();
+		val = le32_to_cpu(READ_ONCE(shadow[idx]));
+	}
+	/* Queue entries are read only after the doorbell value. */
+	smp_rmb();
+out:
+	mutex_unlock(&db->lock);
+	return val;
+}
+
+/* A register doorbell write to the admin queue, copied into its shadow slot. */
+void vnvme_dbbuf_mirror(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+	__le32 *shadow;
+
+	if (!READ_ONCE(db->enabled))
+		return;
+	mutex_lock(&db->lock);
+	shadow = db->enabled ? __vnvme_ring_map(ctrl, &db->shadow) : NULL;
+	if (shadow)
+		WRITE_ONCE(shadow[idx], cpu_to_le32(val));
+	mutex_unlock(&db->lock);
+}

@@ -54,6 +54,15 @@ static ssize_t pinned_pages_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(pinned_pages);
 
+/* 1 while the guest's driver keeps its doorbells in a shadow buffer. */
+static ssize_t shadow_doorbells_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(vnvme_dev_ctrl(dev)->dbbuf.enabled));
+}
+static DEVICE_ATTR_RO(shadow_doorbells);
+
 static ssize_t features_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -154,6 +163,7 @@ static struct attribute *vnvme_ctrl_attrs[] = {
 	&dev_attr_max_queues.attr,
 	&dev_attr_pinned_pages.attr,
 	&dev_attr_features.attr,
+	&dev_attr_shadow_doorbells.attr,
 	&dev_attr_serial.attr,
 	&dev_attr_model.attr,
 	&dev_attr_firmware.attr,

@@ -28,6 +28,8 @@ serve_mailbox() {
 	local mbox=$1
 	while [ ! -e "$mbox/l2-finished" ]; do
 		if [ -e "$mbox/attach.request" ] && [ ! -e "$mbox/attach.done" ]; then
+			# The guest driver is up and has done I/O by now.
+			cat "$dev/vnvme/shadow_doorbells" > "$mbox/shadow-doorbells.l1"
 			echo 1 > "$dev/ns3/enable" && touch "$mbox/attach.done"
 		fi
 		if [ -e "$mbox/detach.request" ] && [ ! -e "$mbox/detach.done" ]; then
@@ -60,6 +62,8 @@ while IFS= read -r line; do
 	esac
 done < "$work/mbox/results"
 
+ktap_check "the guest's nvme driver uses shadow doorbells (seen from L1)" \
+	grep -qx 1 "$work/mbox/shadow-doorbells.l1"
 ktap_check "the file system data is in the backing file (read from L1)" \
 	grep -aq VNVME-E2E-MARKER-64 "$ns2_file"
 ktap_check "no pinned guest pages remain after QEMU exits" grep -qx 0 "$dev/vnvme/pinned_pages"

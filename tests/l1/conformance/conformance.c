@@ -1458,6 +1458,7 @@ static void t_shadow_doorbells(struct tctx *c)
 	if (!EXPECT_OK(vnvme_shadow_doorbells_config(&c->ctrl, &shadow, &eventidx)))
 		goto out;
 	EXPECT_EQ(tc_sysfs_long(c, "vnvme/pinned_pages", -1), pinned + 2);
+	EXPECT_EQ(tc_sysfs_long(c, "vnvme/shadow_doorbells", -1), 1);
 	EXPECT_EQ(db[sq], q->sq_tail);
 	EXPECT_EQ(db[cq], q->cq_head);
 
@@ -1528,6 +1529,7 @@ static void t_shadow_doorbells(struct tctx *c)
 		db[sq] = 0x3ff;	/* would be an invalid tail if it were still read */
 		EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 0x5d2));
 		EXPECT(c->ctrl.shadow_db == NULL, "library forgot the shadow page");
+		EXPECT_EQ(tc_sysfs_long(c, "vnvme/shadow_doorbells", -1), 0);
 	}
 out:
 	vnvme_dma_free(c->dev, &pages);

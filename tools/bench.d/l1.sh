@@ -62,12 +62,7 @@ while read -r name rw bs qd; do
 	read -r b_iops b_p50 b_cpu < <(run_fio "$rw" "$bs" "$qd")
 	ratio=$(awk -v a="$a_iops" -v b="$b_iops" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 	echo "| $name | $a_iops | $b_iops | $ratio | $a_p50 | $b_p50 | $a_cpu | $b_cpu |"
-done <<'JOBS'
-4k-randread-qd1 randread 4096 1
-4k-randread-qd32 randread 4096 32
-4k-randwrite-qd32 randwrite 4096 32
-128k-read-qd32 read 131072 32
-JOBS
+done < tools/bench.d/jobs
 echo
 echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), guest RAM $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
 echo 1 > "$dev/remove"

@@ -1594,6 +1594,35 @@ static uint64_t count_signals(int fd)
 	return n > 0 ? (uint64_t)n : 0;
 }
 
+/* n Flush commands on q, one at a time; false (recorded) on the first failure. */
+static bool flushes_complete(struct tctx *c, struct vnvme_queue *q, unsigned int n)
+{
+	struct nvme_sqe sqe;
+	struct nvme_cqe cqe;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		flush_sqe(c, &sqe);
+		if (!EXPECT_OK(vnvme_exec(q, &sqe, &cqe)))
+			return false;
+	}
+	return true;
+}
+
+/* Counts eventfd signals until there are n (or a second passed); the count. */
+static uint64_t signals_reach(int fd, uint64_t n)
+{
+	uint64_t signals = 0;
+	unsigned int i;
+
+	for (i = 0; i < 100 && signals < n; i++) {
+		signals += count_signals(fd);
+		if (signals < n)
+			usleep(10000);
+	}
+	return signals;
+}
+
 /*
  * Interrupt coalescing (Feature 08h): with a threshold of T the controller
  * signals at most once per T completions (plus once per aggregation time
@@ -1606,8 +1635,6 @@ static void t_irq_coalescing(struct tctx *c)
 {
 	const unsigned int n = 64, thr = 8, time100us = 255;
 	struct vnvme_queue *q;
-	struct nvme_sqe sqe;
-	struct nvme_cqe cqe;
 	uint64_t signals, start, elapsed_ms, max_timer_fires;
 	unsigned int i;
 	int fd;
@@ -1620,27 +1647,16 @@ static void t_irq_coalescing(struct tctx *c)
 	/* 1. No coalescing: one signal per completion. */
 	EXPECT_OK(set_feat(c, NVME_FEAT_IRQ_COALESCE, 0, false, NULL));
 	count_signals(fd);
-	for (i = 0; i < n; i++) {
-		flush_sqe(c, &sqe);
-		if (!EXPECT_OK(vnvme_exec(q, &sqe, &cqe)))
-			return;
-	}
-	for (signals = 0, i = 0; i < 100 && signals < n; i++) {
-		signals += count_signals(fd);
-		if (signals < n)
-			usleep(10000);
-	}
-	EXPECT_EQ(signals, n);
+	if (!flushes_complete(c, q, n))
+		return;
+	EXPECT_EQ(signals_reach(fd, n), n);
 
 	/* 2. Threshold thr, longest aggregation time. */
 	EXPECT_OK(set_feat(c, NVME_FEAT_IRQ_COALESCE, (thr - 1) | time100us << 8, false, NULL));
 	count_signals(fd);
 	start = vnvme_now_ns();
-	for (i = 0; i < n; i++) {
-		flush_sqe(c, &sqe);
-		if (!EXPECT_OK(vnvme_exec(q, &sqe, &cqe)))
-			return;
-	}
+	if (!flushes_complete(c, q, n))
+		return;
 	elapsed_ms = (vnvme_now_ns() - start) / 1000000;
 	/* Completions below the threshold still get their interrupt in time. */
 	usleep(100000);
@@ -1666,17 +1682,9 @@ static void t_irq_coalescing(struct tctx *c)
 	/* 3. Coalescing Disable on the vector: one signal per completion again. */
 	EXPECT_OK(set_feat(c, NVME_FEAT_IRQ_CONFIG, 1 | 1u << 16, false, NULL));
 	count_signals(fd);
-	for (i = 0; i < n; i++) {
-		flush_sqe(c, &sqe);
-		if (!EXPECT_OK(vnvme_exec(q, &sqe, &cqe)))
-			return;
-	}
-	for (signals = 0, i = 0; i < 100 && signals < n; i++) {
-		signals += count_signals(fd);
-		if (signals < n)
-			usleep(10000);
-	}
-	EXPECT_EQ(signals, n);
+	if (!flushes_complete(c, q, n))
+		return;
+	EXPECT_EQ(signals_reach(fd, n), n);
 
 	/* 4. The admin queue is never coalesced. */
 	EXPECT_OK(set_feat(c, NVME_FEAT_IRQ_CONFIG, 0, false, NULL));

@@ -81,6 +81,21 @@ static int usage_error(const char *fmt, const char *arg)
 	return VN_EXIT_USAGE;
 }
 
+/* No vnvme parent under sysfs: nothing to list types of or create under. */
+static int parent_missing(void)
+{
+	err("the vnvme module is not loaded (no %s/class/mdev_bus/vnvme)",
+	    vn_sysfs_root());
+	return VN_EXIT_NOVNVME;
+}
+
+/* No generic netlink family: nothing to ask for state, stats or events. */
+static int family_missing(void)
+{
+	err("the vnvme module is not loaded (no generic netlink family \"vnvme\")");
+	return VN_EXIT_NOVNVME;
+}
+
 /* Turns a failed attribute write into a sentence and an exit code. */
 static int attr_fail(const char *uuid, const char *attr, const char *value,
 		     int ret)
@@ -96,14 +111,29 @@ static int attr_fail(const char *uuid, const char *attr, const char *value,
 	return vn_exit_code(-ret);
 }
 
+/* Writes an attribute; if that fails, says why and returns the exit code. */
+static int attr_set(const char *uuid, const char *attr, const char *value)
+{
+	int ret = vn_attr_write(uuid, attr, value);
+
+	return ret ? attr_fail(uuid, attr, value, ret) : VN_EXIT_OK;
+}
+
+/* The same for attribute <name> of namespace nsid. */
+static int ns_attr_set(const char *uuid, unsigned int nsid, const char *name,
+		       const char *value)
+{
+	char attr[VN_NS_ATTR_LEN];
+
+	return attr_set(uuid, vn_ns_attr(attr, nsid, name), value);
+}
+
 static int nl_open_or_explain(struct vn_nl *nl)
 {
 	int ret = vn_nl_open(nl);
 
-	if (ret == -ENODEV) {
-		err("the vnvme module is not loaded (no generic netlink family \"vnvme\")");
-		return VN_EXIT_NOVNVME;
-	}
+	if (ret == -ENODEV)
+		return family_missing();
 	if (ret) {
 		err("cannot open a generic netlink socket: %s", strerror(-ret));
 		return VN_EXIT_FAIL;
@@ -127,13 +157,99 @@ static int nl_fail(struct vn_nl *nl, const char *what, const char *uuid, int ret
 	return vn_exit_code(-ret);
 }
 
+/* A UUID argument: VN_EXIT_USAGE (said) if s is not one; its bytes to uuid unless NULL. */
 static int parse_uuid_arg(const char *s, uint8_t *uuid)
 {
-	if (vn_uuid_parse(s, uuid)) {
-		usage_error("'%s' is not a UUID", s);
-		return -1;
+	uint8_t tmp[VN_UUID_LEN];
+
+	if (vn_uuid_parse(s, uuid ? uuid : tmp))
+		return usage_error("'%s' is not a UUID", s);
+	return VN_EXIT_OK;
+}
+
+/* After the options: a word left over is a usage error. */
+static int no_more_args(int argc, char **argv)
+{
+	if (optind != argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return VN_EXIT_OK;
+}
+
+/* getopt_long() that takes -j/--json itself: every command accepts it after its name. */
+static int next_opt(int argc, char **argv, const char *optstring,
+		    const struct option *opts)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, optstring, opts, NULL)) == 'j')
+		opt_json = true;
+	return c;
+}
+
+/* --count N of stats and events. */
+static int parse_count(const char *arg, long *count)
+{
+	char *end;
+
+	*count = strtol(arg, &end, 0);
+	if (*end || *count < 1)
+		return usage_error("--count takes a positive number, not '%s'", arg);
+	return VN_EXIT_OK;
+}
+
+/* A namespace ID 1-16 from the command line; 0 if arg is not one. */
+static unsigned int parse_nsid(const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 0);
+
+	return *end || v < 1 || v > VN_MAX_NS ? 0 : (unsigned int)v;
+}
+
+/* Attach and detach: the instance must exist; if not, which exit code says why. */
+static int instance_missing(const char *uuid)
+{
+	if (vn_instance_exists(uuid))
+		return VN_EXIT_OK;
+	err("there is no vnvme instance %s", uuid);
+	return vn_parent_present() ? VN_EXIT_NOTFOUND : VN_EXIT_NOVNVME;
+}
+
+/*
+ * GET_INSTANCE over a socket of its own: every instance (uuid NULL) or the
+ * one named uuid_str, which must come back alone.  Failures are said.
+ */
+static int fetch_instances(const char *uuid_str, const uint8_t *uuid,
+			   const char *what, struct vn_instance **in, size_t *nr)
+{
+	struct vn_nl nl;
+	int ret;
+
+	ret = nl_open_or_explain(&nl);
+	if (ret)
+		return ret;
+	ret = vn_nl_get_instances(&nl, uuid, in, nr);
+	if (!ret && uuid && *nr != 1) {
+		free(*in);
+		ret = -EPROTO;
 	}
-	return 0;
+	if (ret)
+		ret = nl_fail(&nl, what, uuid_str, ret);
+	vn_nl_close(&nl);
+	return ret;
+}
+
+/* Opens a one-object JSON document on stdout; json_doc_close() ends it. */
+static void json_doc_open(struct vn_json *j)
+{
+	vn_json_init(j, stdout, opt_pretty);
+	vn_json_obj_open(j, NULL);
+}
+
+static void json_doc_close(struct vn_json *j)
+{
+	vn_json_obj_close(j);
+	vn_json_end(j);
 }
 
 /* ---- types -------------------------------------------------------------- */
@@ -149,11 +265,8 @@ static int cmd_types(int argc, char **argv)
 	if (argc > 1)
 		return usage_error("types takes no arguments%s", "");
 	ret = vn_types_list(&types, &nr);
-	if (ret == -ENODEV) {
-		err("the vnvme module is not loaded (no %s/class/mdev_bus/vnvme)",
-		    vn_sysfs_root());
-		return VN_EXIT_NOVNVME;
-	}
+	if (ret == -ENODEV)
+		return parent_missing();
 	if (ret) {
 		err("cannot list the mdev types: %s", strerror(-ret));
 		return VN_EXIT_FAIL;
@@ -232,7 +345,6 @@ static int cmd_list(int argc, char **argv)
 {
 	struct vn_instance *in;
 	struct vn_json j;
-	struct vn_nl nl;
 	size_t i, nr;
 	unsigned int k;
 	int ret;
@@ -240,16 +352,9 @@ static int cmd_list(int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		return usage_error("list takes no arguments%s", "");
-	ret = nl_open_or_explain(&nl);
+	ret = fetch_instances(NULL, NULL, "listing the instances", &in, &nr);
 	if (ret)
 		return ret;
-	ret = vn_nl_get_instances(&nl, NULL, &in, &nr);
-	if (ret) {
-		ret = nl_fail(&nl, "listing the instances", NULL, ret);
-		vn_nl_close(&nl);
-		return ret;
-	}
-	vn_nl_close(&nl);
 	if (opt_json) {
 		vn_json_init(&j, stdout, opt_pretty);
 		vn_json_arr_open(&j, NULL);
@@ -287,24 +392,11 @@ static int cmd_list(int argc, char **argv)
 static int get_instance(const char *uuid_str, struct vn_instance **in)
 {
 	uint8_t uuid[VN_UUID_LEN];
-	struct vn_nl nl;
 	size_t nr;
-	int ret;
 
 	if (parse_uuid_arg(uuid_str, uuid))
 		return VN_EXIT_USAGE;
-	ret = nl_open_or_explain(&nl);
-	if (ret)
-		return ret;
-	ret = vn_nl_get_instances(&nl, uuid, in, &nr);
-	if (!ret && nr != 1) {
-		free(*in);
-		ret = -EPROTO;
-	}
-	if (ret)
-		ret = nl_fail(&nl, "reading the instance", uuid_str, ret);
-	vn_nl_close(&nl);
-	return ret;
+	return fetch_instances(uuid_str, uuid, "reading the instance", in, &nr);
 }
 
 static int cmd_show(int argc, char **argv)
@@ -374,20 +466,20 @@ static int cmd_create(int argc, char **argv)
 	};
 	const char *type = "vnvme-small", *serial = NULL, *model = NULL;
 	const char *ns[VN_MAX_NS];
-	char uuid[VN_UUID_STRLEN] = "", type_id[64], attr[32];
+	char uuid[VN_UUID_STRLEN] = "", type_id[64];
 	unsigned int nr_ns = 0, i;
 	struct vn_json j;
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:u:n:s:m:j", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, "t:u:n:s:m:j", opts)) != -1) {
 		switch (c) {
 		case 't':
 			type = optarg;
 			break;
 		case 'u':
-			if (!vn_uuid_valid(optarg))
-				return usage_error("'%s' is not a UUID", optarg);
+			if (parse_uuid_arg(optarg, NULL))
+				return VN_EXIT_USAGE;
 			snprintf(uuid, sizeof(uuid), "%s", optarg);
 			break;
 		case 'n':
@@ -401,21 +493,15 @@ static int cmd_create(int argc, char **argv)
 		case 'm':
 			model = optarg;
 			break;
-		case 'j':
-			opt_json = true;
-			break;
 		default:
 			return VN_EXIT_USAGE;
 		}
 	}
-	if (optind != argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (no_more_args(argc, argv))
+		return VN_EXIT_USAGE;
 	ret = vn_type_resolve(type, type_id, sizeof(type_id));
-	if (ret == -ENODEV) {
-		err("the vnvme module is not loaded (no %s/class/mdev_bus/vnvme)",
-		    vn_sysfs_root());
-		return VN_EXIT_NOVNVME;
-	}
+	if (ret == -ENODEV)
+		return parent_missing();
 	if (ret) {
 		err("there is no mdev type %s (see 'vnvmectl types')", type_id);
 		return VN_EXIT_NOTFOUND;
@@ -429,41 +515,27 @@ static int cmd_create(int argc, char **argv)
 		return attr_fail(uuid, "create", type_id, ret);
 
 	/* Like mdevctl: a failed attribute removes the new instance again. */
-	if (serial && (ret = vn_attr_write(uuid, "vnvme/serial", serial)))
-		goto undo_serial;
-	if (model && (ret = vn_attr_write(uuid, "vnvme/model", model)))
-		goto undo_model;
+	if (serial && (c = attr_set(uuid, "vnvme/serial", serial)))
+		goto undo;
+	if (model && (c = attr_set(uuid, "vnvme/model", model)))
+		goto undo;
 	for (i = 0; i < nr_ns; i++) {
-		snprintf(attr, sizeof(attr), "ns%u/device_path", i + 1);
-		ret = vn_attr_write(uuid, attr, ns[i]);
-		if (ret) {
-			c = attr_fail(uuid, attr, ns[i], ret);
+		c = ns_attr_set(uuid, i + 1, "device_path", ns[i]);
+		if (!c)
+			c = ns_attr_set(uuid, i + 1, "enable", "1");
+		if (c)
 			goto undo;
-		}
-		snprintf(attr, sizeof(attr), "ns%u/enable", i + 1);
-		ret = vn_attr_write(uuid, attr, "1");
-		if (ret) {
-			c = attr_fail(uuid, attr, "1", ret);
-			goto undo;
-		}
 	}
 	if (opt_json) {
-		vn_json_init(&j, stdout, opt_pretty);
-		vn_json_obj_open(&j, NULL);
+		json_doc_open(&j);
 		vn_json_str(&j, "uuid", uuid);
 		vn_json_str(&j, "type", type_id);
-		vn_json_obj_close(&j);
-		vn_json_end(&j);
+		json_doc_close(&j);
 	} else {
 		printf("%s\n", uuid);
 	}
 	return VN_EXIT_OK;
 
-undo_serial:
-	c = attr_fail(uuid, "vnvme/serial", serial, ret);
-	goto undo;
-undo_model:
-	c = attr_fail(uuid, "vnvme/model", model, ret);
 undo:
 	ret = vn_remove(uuid);
 	if (ret)
@@ -477,20 +549,7 @@ undo:
 /* Quietly: true only if netlink says a VFIO user has the instance open. */
 static bool instance_opened(const char *uuid_str)
 {
-	uint8_t uuid[VN_UUID_LEN];
-	struct vn_instance *in;
-	bool opened = false;
-	struct vn_nl nl;
-	size_t nr;
-
-	if (vn_uuid_parse(uuid_str, uuid) || vn_nl_open(&nl))
-		return false;
-	if (!vn_nl_get_instances(&nl, uuid, &in, &nr)) {
-		opened = nr == 1 && in->opened;
-		free(in);
-	}
-	vn_nl_close(&nl);
-	return opened;
+	return vn_nl_instance_opened(uuid_str) > 0;
 }
 
 static int cmd_remove(int argc, char **argv)
@@ -512,8 +571,8 @@ static int cmd_remove(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error("remove needs one UUID%s", "");
 	uuid = argv[optind];
-	if (!vn_uuid_valid(uuid))
-		return usage_error("'%s' is not a UUID", uuid);
+	if (parse_uuid_arg(uuid, NULL))
+		return VN_EXIT_USAGE;
 	if (!vn_instance_exists(uuid)) {
 		if (!vn_parent_present()) {
 			err("the vnvme module is not loaded");
@@ -538,20 +597,12 @@ static int cmd_remove(int argc, char **argv)
 
 /* ---- attach / detach ---------------------------------------------------- */
 
-static bool ns_enabled(const char *uuid, unsigned int nsid)
-{
-	char attr[32], buf[8];
-
-	snprintf(attr, sizeof(attr), "ns%u/enable", nsid);
-	return !vn_attr_read(uuid, attr, buf, sizeof(buf)) && buf[0] == '1';
-}
-
 static bool ns_has_path(const char *uuid, unsigned int nsid)
 {
-	char attr[32], buf[PATH_MAX];
+	char attr[VN_NS_ATTR_LEN], buf[PATH_MAX];
 
-	snprintf(attr, sizeof(attr), "ns%u/device_path", nsid);
-	return !vn_attr_read(uuid, attr, buf, sizeof(buf)) && buf[0];
+	return !vn_attr_read(uuid, vn_ns_attr(attr, nsid, "device_path"), buf, sizeof(buf)) &&
+	       buf[0];
 }
 
 /* First slot never configured, else first detached one; 0 if all in use. */
@@ -560,10 +611,10 @@ static unsigned int ns_free_slot(const char *uuid)
 	unsigned int n;
 
 	for (n = 1; n <= VN_MAX_NS; n++)
-		if (!ns_enabled(uuid, n) && !ns_has_path(uuid, n))
+		if (!vn_ns_enabled(uuid, n) && !ns_has_path(uuid, n))
 			return n;
 	for (n = 1; n <= VN_MAX_NS; n++)
-		if (!ns_enabled(uuid, n))
+		if (!vn_ns_enabled(uuid, n))
 			return n;
 	return 0;
 }
@@ -576,28 +627,22 @@ static int cmd_attach(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *uuid, *path;
+	const char *uuid, *path, *ro;
 	unsigned int nsid = 0;
 	bool readonly = false;
-	char attr[32], *end;
 	struct vn_json j;
 	int c, ret;
-	long v;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:rj", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, "n:rj", opts)) != -1) {
 		switch (c) {
 		case 'n':
-			v = strtol(optarg, &end, 0);
-			if (*end || v < 1 || v > VN_MAX_NS)
+			nsid = parse_nsid(optarg);
+			if (!nsid)
 				return usage_error("--nsid takes 1-16, not '%s'", optarg);
-			nsid = (unsigned int)v;
 			break;
 		case 'r':
 			readonly = true;
-			break;
-		case 'j':
-			opt_json = true;
 			break;
 		default:
 			return VN_EXIT_USAGE;
@@ -607,12 +652,11 @@ static int cmd_attach(int argc, char **argv)
 		return usage_error("attach needs a UUID and a device path%s", "");
 	uuid = argv[optind];
 	path = argv[optind + 1];
-	if (!vn_uuid_valid(uuid))
-		return usage_error("'%s' is not a UUID", uuid);
-	if (!vn_instance_exists(uuid)) {
-		err("there is no vnvme instance %s", uuid);
-		return vn_parent_present() ? VN_EXIT_NOTFOUND : VN_EXIT_NOVNVME;
-	}
+	if (parse_uuid_arg(uuid, NULL))
+		return VN_EXIT_USAGE;
+	ret = instance_missing(uuid);
+	if (ret)
+		return ret;
 	if (!nsid) {
 		nsid = ns_free_slot(uuid);
 		if (!nsid) {
@@ -622,27 +666,21 @@ static int cmd_attach(int argc, char **argv)
 		}
 	}
 	/* device_path first: on an enabled namespace it fails with EBUSY. */
-	snprintf(attr, sizeof(attr), "ns%u/device_path", nsid);
-	ret = vn_attr_write(uuid, attr, path);
+	ro = readonly ? "1" : "0";
+	ret = ns_attr_set(uuid, nsid, "device_path", path);
+	if (!ret)
+		ret = ns_attr_set(uuid, nsid, "readonly", ro);
+	if (!ret)
+		ret = ns_attr_set(uuid, nsid, "enable", "1");
 	if (ret)
-		return attr_fail(uuid, attr, path, ret);
-	snprintf(attr, sizeof(attr), "ns%u/readonly", nsid);
-	ret = vn_attr_write(uuid, attr, readonly ? "1" : "0");
-	if (ret)
-		return attr_fail(uuid, attr, readonly ? "1" : "0", ret);
-	snprintf(attr, sizeof(attr), "ns%u/enable", nsid);
-	ret = vn_attr_write(uuid, attr, "1");
-	if (ret)
-		return attr_fail(uuid, attr, "1", ret);
+		return ret;
 	if (opt_json) {
-		vn_json_init(&j, stdout, opt_pretty);
-		vn_json_obj_open(&j, NULL);
+		json_doc_open(&j);
 		vn_json_str(&j, "uuid", uuid);
 		vn_json_u64(&j, "nsid", nsid);
 		vn_json_str(&j, "device_path", path);
 		vn_json_bool(&j, "readonly", readonly);
-		vn_json_obj_close(&j);
-		vn_json_end(&j);
+		json_doc_close(&j);
 	} else {
 		printf("attached %s to %s as namespace %u%s\n", path, uuid, nsid,
 		       readonly ? " (read-only)" : "");
@@ -652,34 +690,31 @@ static int cmd_attach(int argc, char **argv)
 
 static int cmd_detach(int argc, char **argv)
 {
+	unsigned int nsid;
 	const char *uuid;
-	char attr[32], *end;
-	long nsid;
 	int ret;
 
 	if (argc != 3)
 		return usage_error("detach needs a UUID and a namespace ID%s", "");
 	uuid = argv[1];
-	if (!vn_uuid_valid(uuid))
-		return usage_error("'%s' is not a UUID", uuid);
-	nsid = strtol(argv[2], &end, 0);
-	if (*end || nsid < 1 || nsid > VN_MAX_NS)
+	if (parse_uuid_arg(uuid, NULL))
+		return VN_EXIT_USAGE;
+	nsid = parse_nsid(argv[2]);
+	if (!nsid)
 		return usage_error("namespace IDs are 1-16, not '%s'", argv[2]);
-	if (!vn_instance_exists(uuid)) {
-		err("there is no vnvme instance %s", uuid);
-		return vn_parent_present() ? VN_EXIT_NOTFOUND : VN_EXIT_NOVNVME;
-	}
-	if (!ns_enabled(uuid, (unsigned int)nsid)) {
+	ret = instance_missing(uuid);
+	if (ret)
+		return ret;
+	if (!vn_ns_enabled(uuid, nsid)) {
 		if (!opt_json)
-			printf("namespace %ld of %s is not attached\n", nsid, uuid);
+			printf("namespace %u of %s is not attached\n", nsid, uuid);
 		return VN_EXIT_OK;
 	}
-	snprintf(attr, sizeof(attr), "ns%ld/enable", nsid);
-	ret = vn_attr_write(uuid, attr, "0");
+	ret = ns_attr_set(uuid, nsid, "enable", "0");
 	if (ret)
-		return attr_fail(uuid, attr, "0", ret);
+		return ret;
 	if (!opt_json)
-		printf("detached namespace %ld of %s\n", nsid, uuid);
+		printf("detached namespace %u of %s\n", nsid, uuid);
 	return VN_EXIT_OK;
 }
 
@@ -785,6 +820,37 @@ static void print_io_row(const char *label, const struct vn_io_stats *st)
 	       lat_quantile(st, 0.99, p99, sizeof(p99)));
 }
 
+/* Row label of a queue ("admin", "q1", ...) or a namespace ("ns1", ...). */
+static const char *io_label(bool queue, uint32_t id, char *buf, size_t len)
+{
+	if (queue)
+		snprintf(buf, len, id ? "q%u" : "admin", id);
+	else
+		snprintf(buf, len, "ns%u", id);
+	return buf;
+}
+
+/* Adds up the I/O queues of s (the admin queue left out) into *all. */
+static void sum_io_queues(const struct vn_stats *s, struct vn_io_stats *all)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < s->nr_queues; i++) {
+		const struct vn_io_stats *q = &s->queues[i];
+
+		if (!q->id)
+			continue;
+		all->cmds += q->cmds;
+		all->bytes_read += q->bytes_read;
+		all->bytes_written += q->bytes_written;
+		all->errors += q->errors;
+		all->irqs += q->irqs;
+		all->nr_buckets = q->nr_buckets;
+		for (k = 0; k < q->nr_buckets; k++)
+			all->lat[k] += q->lat[k];
+	}
+}
+
 static void print_stats(const struct vn_stats *s)
 {
 	struct vn_io_stats all = { .nr_buckets = 0 };
@@ -794,26 +860,12 @@ static void print_stats(const struct vn_stats *s)
 	printf("%s\n", s->uuid_str);
 	printf("  %-8s %12s %12s %12s %8s %10s  %-12s %s\n", "", "COMMANDS",
 	       "READ", "WRITTEN", "ERRORS", "IRQS", "P50", "P99");
-	for (i = 0; i < s->nr_queues; i++) {
-		const struct vn_io_stats *q = &s->queues[i];
-
-		snprintf(label, sizeof(label), q->id ? "q%u" : "admin", q->id);
-		print_io_row(label, q);
-		if (!q->id)
-			continue;
-		all.cmds += q->cmds;
-		all.bytes_read += q->bytes_read;
-		all.bytes_written += q->bytes_written;
-		all.errors += q->errors;
-		all.irqs += q->irqs;
-		all.nr_buckets = q->nr_buckets;
-		for (k = 0; k < q->nr_buckets; k++)
-			all.lat[k] += q->lat[k];
-	}
-	for (i = 0; i < s->nr_ns; i++) {
-		snprintf(label, sizeof(label), "ns%u", s->ns[i].id);
-		print_io_row(label, &s->ns[i]);
-	}
+	for (i = 0; i < s->nr_queues; i++)
+		print_io_row(io_label(true, s->queues[i].id, label, sizeof(label)),
+			     &s->queues[i]);
+	for (i = 0; i < s->nr_ns; i++)
+		print_io_row(io_label(false, s->ns[i].id, label, sizeof(label)), &s->ns[i]);
+	sum_io_queues(s, &all);
 	if (!s->nr_queues && !s->nr_ns)
 		printf("  (no commands yet)\n");
 	for (i = 0; i < s->nr_status; i++)
@@ -877,18 +929,14 @@ static struct vn_rate rate_of(const struct vn_io_stats *cur,
 	return r;
 }
 
-static void json_rate(struct vn_json *j, const char *idkey, uint32_t id,
-		      const struct vn_rate *r)
+/* The rate members of a --watch JSON object. */
+static void json_rate_fields(struct vn_json *j, const struct vn_rate *r)
 {
-	vn_json_obj_open(j, NULL);
-	if (idkey)
-		vn_json_u64(j, idkey, id);
 	vn_json_double(j, "iops", r->iops);
 	vn_json_double(j, "read_bytes_per_s", r->rbps);
 	vn_json_double(j, "written_bytes_per_s", r->wbps);
 	vn_json_double(j, "errors_per_s", r->errs);
 	vn_json_double(j, "interrupts_per_s", r->irqs);
-	vn_json_obj_close(j);
 }
 
 static void print_rate(const char *label, const struct vn_rate *r)
@@ -897,14 +945,42 @@ static void print_rate(const char *label, const struct vn_rate *r)
 	       r->rbps / 1e6, r->wbps / 1e6, r->errs, r->irqs);
 }
 
+/*
+ * The rows of the queues (or namespaces) of one instance in --watch: cur
+ * against prev (NULL: the instance is new) over dt seconds.
+ */
+static void watch_io_rows(struct vn_json *j, bool queues, const struct vn_io_stats *cur,
+			  unsigned int nr, const struct vn_io_stats *prev,
+			  unsigned int nprev, double dt)
+{
+	char label[32];
+	struct vn_rate r;
+	unsigned int k;
+
+	if (opt_json)
+		vn_json_arr_open(j, queues ? "queues" : "namespaces");
+	for (k = 0; k < nr; k++) {
+		r = rate_of(&cur[k], prev ? find_io(prev, nprev, cur[k].id) : NULL, dt);
+		if (opt_json) {
+			vn_json_obj_open(j, NULL);
+			vn_json_u64(j, queues ? "qid" : "nsid", cur[k].id);
+			json_rate_fields(j, &r);
+			vn_json_obj_close(j);
+		} else {
+			print_rate(io_label(queues, cur[k].id, label, sizeof(label)), &r);
+		}
+	}
+	if (opt_json)
+		vn_json_arr_close(j);
+}
+
 static void print_watch(const struct vn_stats *cur, size_t nr,
 			const struct vn_stats *prev, size_t nprev, double dt)
 {
-	char when[32], label[32];
+	char when[32];
 	struct vn_json j;
 	time_t now = time(NULL);
 	size_t i;
-	unsigned int k;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&now));
 	if (opt_json) {
@@ -923,72 +999,24 @@ static void print_watch(const struct vn_stats *cur, size_t nr,
 		struct vn_io_stats tot = { 0 }, ptot = { 0 };
 		struct vn_rate r;
 
-		for (k = 0; k < s->nr_queues; k++) {
-			const struct vn_io_stats *q = &s->queues[k];
-
-			if (!q->id)
-				continue;
-			tot.cmds += q->cmds;
-			tot.bytes_read += q->bytes_read;
-			tot.bytes_written += q->bytes_written;
-			tot.errors += q->errors;
-			tot.irqs += q->irqs;
-		}
-		for (k = 0; p && k < p->nr_queues; k++) {
-			const struct vn_io_stats *q = &p->queues[k];
-
-			if (!q->id)
-				continue;
-			ptot.cmds += q->cmds;
-			ptot.bytes_read += q->bytes_read;
-			ptot.bytes_written += q->bytes_written;
-			ptot.errors += q->errors;
-			ptot.irqs += q->irqs;
-		}
+		sum_io_queues(s, &tot);
+		if (p)
+			sum_io_queues(p, &ptot);
 		r = rate_of(&tot, p ? &ptot : NULL, dt);
 		if (opt_json) {
 			vn_json_obj_open(&j, NULL);
 			vn_json_str(&j, "uuid", s->uuid_str);
-			vn_json_double(&j, "iops", r.iops);
-			vn_json_double(&j, "read_bytes_per_s", r.rbps);
-			vn_json_double(&j, "written_bytes_per_s", r.wbps);
-			vn_json_double(&j, "errors_per_s", r.errs);
-			vn_json_double(&j, "interrupts_per_s", r.irqs);
-			vn_json_arr_open(&j, "queues");
+			json_rate_fields(&j, &r);
 		} else {
 			printf("%s\n", s->uuid_str);
 			print_rate("io", &r);
 		}
-		for (k = 0; k < s->nr_queues; k++) {
-			const struct vn_io_stats *q = &s->queues[k];
-
-			r = rate_of(q, p ? find_io(p->queues, p->nr_queues, q->id) : NULL, dt);
-			if (opt_json) {
-				json_rate(&j, "qid", q->id, &r);
-			} else {
-				snprintf(label, sizeof(label), q->id ? "q%u" : "admin", q->id);
-				print_rate(label, &r);
-			}
-		}
-		if (opt_json) {
-			vn_json_arr_close(&j);
-			vn_json_arr_open(&j, "namespaces");
-		}
-		for (k = 0; k < s->nr_ns; k++) {
-			const struct vn_io_stats *n = &s->ns[k];
-
-			r = rate_of(n, p ? find_io(p->ns, p->nr_ns, n->id) : NULL, dt);
-			if (opt_json) {
-				json_rate(&j, "nsid", n->id, &r);
-			} else {
-				snprintf(label, sizeof(label), "ns%u", n->id);
-				print_rate(label, &r);
-			}
-		}
-		if (opt_json) {
-			vn_json_arr_close(&j);
+		watch_io_rows(&j, true, s->queues, s->nr_queues, p ? p->queues : NULL,
+			      p ? p->nr_queues : 0, dt);
+		watch_io_rows(&j, false, s->ns, s->nr_ns, p ? p->ns : NULL,
+			      p ? p->nr_ns : 0, dt);
+		if (opt_json)
 			vn_json_obj_close(&j);
-		}
 	}
 	if (opt_json) {
 		vn_json_arr_close(&j);
@@ -1006,6 +1034,46 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* --watch: rates every interval seconds until count (-1: no limit) or a signal. */
+static int watch_stats(struct vn_nl *nl, const uint8_t *uuid, double interval,
+		       long count)
+{
+	struct vn_stats *cur = NULL, *prev = NULL;
+	size_t nr = 0, nprev = 0;
+	double t0, t1;
+	int ret;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	ret = vn_nl_get_stats(nl, uuid, &prev, &nprev);
+	t0 = now_s();
+	while (!ret && !stop && count != 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)interval,
+			.tv_nsec = (long)((interval - (time_t)interval) * 1e9),
+		};
+
+		while (nanosleep(&ts, &ts) && !stop)
+			;
+		if (stop)
+			break;
+		ret = vn_nl_get_stats(nl, uuid, &cur, &nr);
+		if (ret)
+			break;
+		t1 = now_s();
+		print_watch(cur, nr, prev, nprev, t1 - t0);
+		free(prev);
+		prev = cur;
+		nprev = nr;
+		cur = NULL;
+		t0 = t1;
+		if (count > 0)
+			count--;
+	}
+	free(prev);
+	return ret;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1014,19 +1082,19 @@ static int cmd_stats(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vn_stats *cur = NULL, *prev = NULL;
-	size_t nr = 0, nprev = 0, i;
 	const char *uuid_str = NULL;
 	uint8_t uuid[VN_UUID_LEN];
-	double interval = 0, t0, t1;
+	double interval = 0;
+	struct vn_stats *cur;
 	long count = -1;
 	struct vn_json j;
 	struct vn_nl nl;
+	size_t nr, i;
 	char *end;
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "w::c:j", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, "w::c:j", opts)) != -1) {
 		switch (c) {
 		case 'w':
 			interval = 1;
@@ -1042,13 +1110,8 @@ static int cmd_stats(int argc, char **argv)
 			}
 			break;
 		case 'c':
-			count = strtol(optarg, &end, 0);
-			if (*end || count < 1)
-				return usage_error("--count takes a positive number, not '%s'",
-						   optarg);
-			break;
-		case 'j':
-			opt_json = true;
+			if (parse_count(optarg, &count))
+				return VN_EXIT_USAGE;
 			break;
 		default:
 			return VN_EXIT_USAGE;
@@ -1056,77 +1119,41 @@ static int cmd_stats(int argc, char **argv)
 	}
 	if (optind < argc)
 		uuid_str = argv[optind++];
-	if (optind != argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (no_more_args(argc, argv))
+		return VN_EXIT_USAGE;
 	if (uuid_str && parse_uuid_arg(uuid_str, uuid))
 		return VN_EXIT_USAGE;
 	ret = nl_open_or_explain(&nl);
 	if (ret)
 		return ret;
-
-	if (!interval) {
+	if (interval)
+		ret = watch_stats(&nl, uuid_str ? uuid : NULL, interval, count);
+	else
 		ret = vn_nl_get_stats(&nl, uuid_str ? uuid : NULL, &cur, &nr);
-		if (ret) {
-			ret = nl_fail(&nl, "reading the statistics", uuid_str, ret);
-			vn_nl_close(&nl);
-			return ret;
-		}
-		vn_nl_close(&nl);
-		if (opt_json) {
-			vn_json_init(&j, stdout, opt_pretty);
-			if (uuid_str) {
-				json_stats(&j, &cur[0]);
-			} else {
-				vn_json_arr_open(&j, NULL);
-				for (i = 0; i < nr; i++)
-					json_stats(&j, &cur[i]);
-				vn_json_arr_close(&j);
-			}
-			vn_json_end(&j);
-		} else {
-			for (i = 0; i < nr; i++)
-				print_stats(&cur[i]);
-			if (!nr)
-				printf("no vnvme instances\n");
-		}
-		free(cur);
-		return VN_EXIT_OK;
-	}
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	ret = vn_nl_get_stats(&nl, uuid_str ? uuid : NULL, &prev, &nprev);
-	t0 = now_s();
-	while (!ret && !stop && count != 0) {
-		struct timespec ts = {
-			.tv_sec = (time_t)interval,
-			.tv_nsec = (long)((interval - (time_t)interval) * 1e9),
-		};
-
-		while (nanosleep(&ts, &ts) && !stop)
-			;
-		if (stop)
-			break;
-		ret = vn_nl_get_stats(&nl, uuid_str ? uuid : NULL, &cur, &nr);
-		if (ret)
-			break;
-		t1 = now_s();
-		print_watch(cur, nr, prev, nprev, t1 - t0);
-		free(prev);
-		prev = cur;
-		nprev = nr;
-		cur = NULL;
-		t0 = t1;
-		if (count > 0)
-			count--;
-	}
-	free(prev);
-	if (ret) {
+	if (ret)
 		ret = nl_fail(&nl, "reading the statistics", uuid_str, ret);
-		vn_nl_close(&nl);
-		return ret;
-	}
 	vn_nl_close(&nl);
+	if (ret || interval)
+		return ret;
+
+	if (opt_json) {
+		vn_json_init(&j, stdout, opt_pretty);
+		if (uuid_str) {
+			json_stats(&j, &cur[0]);
+		} else {
+			vn_json_arr_open(&j, NULL);
+			for (i = 0; i < nr; i++)
+				json_stats(&j, &cur[i]);
+			vn_json_arr_close(&j);
+		}
+		vn_json_end(&j);
+	} else {
+		for (i = 0; i < nr; i++)
+			print_stats(&cur[i]);
+		if (!nr)
+			printf("no vnvme instances\n");
+	}
+	free(cur);
 	return VN_EXIT_OK;
 }
 
@@ -1180,9 +1207,10 @@ static void fmt_time(uint64_t ns, char *buf, size_t len)
 static void on_event(const struct vn_event *ev, void *arg)
 {
 	struct events_ctx *c = arg;
-	char when[48], size[32];
+	char when[48];
 	struct vn_json j;
 	bool module = ev->event >= VN_EVENT_MODULE_LOADED;
+	char detail[VN_EVENT_DETAIL_LEN];
 
 	if (c->left == 0)
 		return;
@@ -1223,32 +1251,13 @@ static void on_event(const struct vn_event *ev, void *arg)
 		vn_json_obj_close(&j);
 		vn_json_end(&j);
 	} else {
+		/* A module event carries no details: they are all zero. */
+		vn_event_detail(ev, detail, sizeof(detail));
 		if (module)
-			printf("%s %s\n", when, vn_event_name(ev->event));
+			printf("%s %s%s\n", when, vn_event_name(ev->event), detail);
 		else
-			printf("%s #%llu %s %s", when, (unsigned long long)ev->seq,
-			       ev->uuid_str, vn_event_name(ev->event));
-		if (ev->type[0])
-			printf(" type=%s", ev->type);
-		if (ev->state[0])
-			printf(" state=%s", ev->state);
-		if (ev->nsid)
-			printf(" nsid=%u", ev->nsid);
-		if (ev->device_path[0])
-			printf(" device=%s", ev->device_path);
-		if (ev->size) {
-			vn_fmt_size(ev->size, size, sizeof(size));
-			printf(" size=\"%s\"", size);
-		}
-		if (ev->has_status)
-			printf(" status=0x%03x (%s)", ev->status,
-			       vn_nvme_status_name(ev->status));
-		if (ev->suppressed)
-			printf(" suppressed=%u", ev->suppressed);
-		if (ev->lost)
-			printf(" lost=%u", ev->lost);
-		if (!module)
-			printf("\n");
+			printf("%s #%llu %s %s%s\n", when, (unsigned long long)ev->seq,
+			       ev->uuid_str, vn_event_name(ev->event), detail);
 		fflush(stdout);
 	}
 	if (c->left > 0)
@@ -1272,38 +1281,31 @@ static int cmd_events(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "u:c:t:j", opts, NULL)) != -1) {
+	while ((c = next_opt(argc, argv, "u:c:t:j", opts)) != -1) {
 		switch (c) {
 		case 'u':
-			if (!vn_uuid_valid(optarg))
-				return usage_error("'%s' is not a UUID", optarg);
+			if (parse_uuid_arg(optarg, NULL))
+				return VN_EXIT_USAGE;
 			ctx.uuid = optarg;
 			break;
 		case 'c':
-			ctx.left = strtol(optarg, &end, 0);
-			if (*end || ctx.left < 1)
-				return usage_error("--count takes a positive number, not '%s'",
-						   optarg);
+			if (parse_count(optarg, &ctx.left))
+				return VN_EXIT_USAGE;
 			break;
 		case 't':
 			timeout = strtod(optarg, &end);
 			if (*end || timeout <= 0)
 				return usage_error("--timeout takes seconds, not '%s'", optarg);
 			break;
-		case 'j':
-			opt_json = true;
-			break;
 		default:
 			return VN_EXIT_USAGE;
 		}
 	}
-	if (optind != argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (no_more_args(argc, argv))
+		return VN_EXIT_USAGE;
 	ret = vn_nl_events_open(&ev);
-	if (ret == -ENODEV) {
-		err("the vnvme module is not loaded (no generic netlink family \"vnvme\")");
-		return VN_EXIT_NOVNVME;
-	}
+	if (ret == -ENODEV)
+		return family_missing();
 	if (ret) {
 		err("cannot subscribe to the vnvme events: %s", strerror(-ret));
 		return vn_exit_code(-ret);

@@ -88,6 +88,20 @@ static bool once(struct parser *p, bool *flag, const char *key)
 	return true;
 }
 
+/* An identity string: its buffer (of size bytes) bounds it as the NVMe field does. */
+static void parse_ident(struct parser *p, bool *seen, const char *key,
+			const char *val, char *out, size_t size, bool *has)
+{
+	if (!once(p, seen, key))
+		return;
+	if (!printable(val, size - 1)) {
+		fail(p, "%s must be 1-%zu printable ASCII characters", key, size - 1);
+		return;
+	}
+	*has = true;
+	snprintf(out, size, "%s", val);
+}
+
 static void parse_pair(struct parser *p, struct seen *seen,
 		       struct vnc_instance *in, const char *key,
 		       const char *val)
@@ -128,32 +142,14 @@ static void parse_pair(struct parser *p, struct seen *seen,
 		else
 			fail(p, "start is 'auto' or 'manual', not '%s'", val);
 	} else if (!strcmp(key, "vnvme/serial")) {
-		if (!once(p, &seen->serial, key))
-			return;
-		if (!printable(val, 20)) {
-			fail(p, "vnvme/serial must be 1-20 printable ASCII characters");
-			return;
-		}
-		in->has_serial = true;
-		snprintf(in->serial, sizeof(in->serial), "%s", val);
+		parse_ident(p, &seen->serial, key, val, in->serial, sizeof(in->serial),
+			    &in->has_serial);
 	} else if (!strcmp(key, "vnvme/model")) {
-		if (!once(p, &seen->model, key))
-			return;
-		if (!printable(val, 40)) {
-			fail(p, "vnvme/model must be 1-40 printable ASCII characters");
-			return;
-		}
-		in->has_model = true;
-		snprintf(in->model, sizeof(in->model), "%s", val);
+		parse_ident(p, &seen->model, key, val, in->model, sizeof(in->model),
+			    &in->has_model);
 	} else if (!strcmp(key, "vnvme/firmware")) {
-		if (!once(p, &seen->firmware, key))
-			return;
-		if (!printable(val, 8)) {
-			fail(p, "vnvme/firmware must be 1-8 printable ASCII characters");
-			return;
-		}
-		in->has_firmware = true;
-		snprintf(in->firmware, sizeof(in->firmware), "%s", val);
+		parse_ident(p, &seen->firmware, key, val, in->firmware,
+			    sizeof(in->firmware), &in->has_firmware);
 	} else if (!strcmp(key, "vnvme/mdts")) {
 		if (!once(p, &seen->mdts, key))
 			return;

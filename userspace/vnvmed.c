@@ -15,7 +15,6 @@
  * After opening its sockets it drops every capability.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -29,7 +28,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <linux/capability.h>
@@ -120,48 +118,22 @@ static struct inst *find_inst(const char *uuid)
 /* The block device at path exists and has a size: 0, else -errno. */
 static int blockdev_ready(const char *path, dev_t *dev)
 {
-	char sys[PATH_MAX], buf[32];
-	struct stat st;
-	int fd;
-	ssize_t n;
+	long long size;
+	dev_t d;
 
-	if (stat(path, &st))
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	snprintf(sys, sizeof(sys), "%s/dev/block/%u:%u/size", vn_sysfs_root(),
-		 major(st.st_rdev), minor(st.st_rdev));
-	fd = open(sys, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ENODEV;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ENODEV;
-	buf[n] = '\0';
-	if (strtoull(buf, NULL, 10) == 0)
+	size = vn_blockdev_size(path, &d);
+	if (size < 0)
+		return (int)size;
+	if (size == 0)
 		return -ENODATA;	/* e.g. an unbound loop device */
-	*dev = st.st_rdev;
+	*dev = d;
 	return 0;
 }
 
 /* Unknown counts as open: never remove what we cannot vouch for. */
 static bool instance_opened(const char *uuid_str)
 {
-	uint8_t uuid[VN_UUID_LEN];
-	struct vn_instance *in;
-	bool opened = true;
-	struct vn_nl nl;
-	size_t nr;
-
-	if (vn_uuid_parse(uuid_str, uuid) || vn_nl_open(&nl))
-		return true;
-	if (!vn_nl_get_instances(&nl, uuid, &in, &nr)) {
-		opened = nr != 1 || in->opened;
-		free(in);
-	}
-	vn_nl_close(&nl);
-	return opened;
+	return vn_nl_instance_opened(uuid_str) != 0;
 }
 
 static bool read_attr(const char *uuid, const char *attr, char *buf, size_t len)
@@ -208,20 +180,11 @@ static void apply_identity(struct inst *in)
 	}
 }
 
-static bool ns_is_enabled(const char *uuid, unsigned int n)
-{
-	char attr[32], buf[8];
-
-	snprintf(attr, sizeof(attr), "ns%u/enable", n);
-	return read_attr(uuid, attr, buf, sizeof(buf)) && buf[0] == '1';
-}
-
 static void ns_detach(struct inst *in, unsigned int n, const char *why)
 {
-	char attr[32];
+	char attr[VN_NS_ATTR_LEN];
 
-	snprintf(attr, sizeof(attr), "ns%u/enable", n);
-	if (!write_attr(in, attr, "0"))
+	if (!write_attr(in, vn_ns_attr(attr, n, "enable"), "0"))
 		logmsg(LOG_INFO, in->cfg.uuid, "ns%u: detached (%s)", n, why);
 	in->ns[n].dev = 0;
 }
@@ -232,19 +195,18 @@ static void ns_apply(struct inst *in, unsigned int n)
 	const struct vnc_ns *c = &in->cfg.ns[n];
 	struct ns_state *st = &in->ns[n];
 	const char *uuid = in->cfg.uuid;
-	char attr[32], path[PATH_MAX], ro[8], size[32];
+	char attr[VN_NS_ATTR_LEN], path[PATH_MAX], ro[8], size[32];
 	bool enabled, want_ro = c->readonly == 1;
+	long long bytes;
 	dev_t dev = 0;
 	int ret;
 
 	if (!c->used || !in->exists)
 		return;
-	enabled = ns_is_enabled(uuid, n);
-	snprintf(attr, sizeof(attr), "ns%u/device_path", n);
-	if (!read_attr(uuid, attr, path, sizeof(path)))
+	enabled = vn_ns_enabled(uuid, n);
+	if (!read_attr(uuid, vn_ns_attr(attr, n, "device_path"), path, sizeof(path)))
 		path[0] = '\0';
-	snprintf(attr, sizeof(attr), "ns%u/readonly", n);
-	if (!read_attr(uuid, attr, ro, sizeof(ro)))
+	if (!read_attr(uuid, vn_ns_attr(attr, n, "readonly"), ro, sizeof(ro)))
 		ro[0] = '\0';
 
 	if (!vnc_ns_enabled(c)) {
@@ -252,14 +214,10 @@ static void ns_apply(struct inst *in, unsigned int n)
 		if (enabled)
 			ns_detach(in, n, "ns enable = 0 in the configuration");
 		if (c->has_path && strcmp(path, c->device_path) &&
-		    !access(c->device_path, F_OK)) {
-			snprintf(attr, sizeof(attr), "ns%u/device_path", n);
-			write_attr(in, attr, c->device_path);
-		}
-		if (c->readonly >= 0 && (ro[0] == '1') != want_ro) {
-			snprintf(attr, sizeof(attr), "ns%u/readonly", n);
-			write_attr(in, attr, want_ro ? "1" : "0");
-		}
+		    !access(c->device_path, F_OK))
+			write_attr(in, vn_ns_attr(attr, n, "device_path"), c->device_path);
+		if (c->readonly >= 0 && (ro[0] == '1') != want_ro)
+			write_attr(in, vn_ns_attr(attr, n, "readonly"), want_ro ? "1" : "0");
 		return;
 	}
 	if (enabled && !strcmp(path, c->device_path) && (ro[0] == '1') == want_ro) {
@@ -281,17 +239,15 @@ static void ns_apply(struct inst *in, unsigned int n)
 		st->logged_wait = true;
 		return;
 	}
-	snprintf(attr, sizeof(attr), "ns%u/device_path", n);
+	/* attr names the write that failed, for the message below. */
+	vn_ns_attr(attr, n, "device_path");
 	ret = strcmp(path, c->device_path) ?
 	      vn_attr_write(uuid, attr, c->device_path) : 0;
-	if (!ret && (ro[0] == '1') != want_ro) {
-		snprintf(attr, sizeof(attr), "ns%u/readonly", n);
-		ret = vn_attr_write(uuid, attr, want_ro ? "1" : "0");
-	}
-	if (!ret) {
-		snprintf(attr, sizeof(attr), "ns%u/enable", n);
-		ret = vn_attr_write(uuid, attr, "1");
-	}
+	if (!ret && (ro[0] == '1') != want_ro)
+		ret = vn_attr_write(uuid, vn_ns_attr(attr, n, "readonly"),
+				    want_ro ? "1" : "0");
+	if (!ret)
+		ret = vn_attr_write(uuid, vn_ns_attr(attr, n, "enable"), "1");
 	if (ret) {
 		/* Retried with every block uevent and timer tick; said once. */
 		st->pending = true;
@@ -305,24 +261,11 @@ static void ns_apply(struct inst *in, unsigned int n)
 	st->logged_wait = false;
 	st->last_err = 0;
 	st->dev = dev;
-	{
-		char sys[PATH_MAX], buf[32];
-		int fd;
-		ssize_t r;
-
+	bytes = vn_dev_size(dev);
+	if (bytes >= 0)
+		vn_fmt_size((uint64_t)bytes, size, sizeof(size));
+	else
 		size[0] = '\0';
-		snprintf(sys, sizeof(sys), "%s/dev/block/%u:%u/size",
-			 vn_sysfs_root(), major(dev), minor(dev));
-		fd = open(sys, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			r = read(fd, buf, sizeof(buf) - 1);
-			if (r > 0) {
-				buf[r] = '\0';
-				vn_fmt_size(strtoull(buf, NULL, 10) * 512, size, sizeof(size));
-			}
-			close(fd);
-		}
-	}
 	logmsg(LOG_INFO, uuid, "ns%u: attached %s%s%s%s%s", n, c->device_path,
 	       size[0] ? " (" : "", size, size[0] ? ")" : "",
 	       want_ro ? ", read-only" : "");
@@ -500,6 +443,16 @@ static bool file_rejected(const char *file, char (*bad)[PATH_MAX], size_t nbad)
 	return false;
 }
 
+static bool uuid_listed(const struct inst *v, size_t nr, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (!strcmp(v[i].cfg.uuid, uuid))
+			return true;
+	return false;
+}
+
 /* SIGHUP: only what differs between the old and the new files is applied. */
 static void reload_config(void)
 {
@@ -530,14 +483,8 @@ static void reload_config(void)
 	}
 	/* A file that became malformed keeps its previous definition. */
 	for (i = 0; i < ninsts; i++) {
-		size_t k;
-		bool taken = false;
-
-		if (!file_rejected(insts[i].cfg.file, bad, nbad))
-			continue;
-		for (k = 0; k < nnext; k++)
-			taken |= !strcmp(next[k].cfg.uuid, insts[i].cfg.uuid);
-		if (taken)
+		if (!file_rejected(insts[i].cfg.file, bad, nbad) ||
+		    uuid_listed(next, nnext, insts[i].cfg.uuid))
 			continue;
 		logmsg(LOG_WARNING, insts[i].cfg.uuid,
 		       "keeping the previous configuration from %s", insts[i].cfg.file);
@@ -546,12 +493,7 @@ static void reload_config(void)
 
 	/* Instances whose file is gone. */
 	for (i = 0; i < ninsts; i++) {
-		size_t k;
-		bool kept = false;
-
-		for (k = 0; k < nnext; k++)
-			kept |= !strcmp(next[k].cfg.uuid, insts[i].cfg.uuid);
-		if (kept)
+		if (uuid_listed(next, nnext, insts[i].cfg.uuid))
 			continue;
 		changes++;
 		if (parent_up)
@@ -602,7 +544,7 @@ static void reload_config(void)
 			if (!in->exists || !parent_up)
 				continue;
 			if (!in->cfg.ns[n].used) {
-				if (ns_is_enabled(in->cfg.uuid, n))
+				if (vn_ns_enabled(in->cfg.uuid, n))
 					ns_detach(in, n, "removed from the configuration");
 				memset(&in->ns[n], 0, sizeof(in->ns[n]));
 				continue;
@@ -827,35 +769,14 @@ static void uevent_read(int fd)
 
 static void on_nl_event(const struct vn_event *ev, void *arg)
 {
-	char detail[PATH_MAX + 128] = "", size[32];
-	size_t n = 0;
+	char detail[VN_EVENT_DETAIL_LEN];
 
 	(void)arg;
 	if (ev->event >= VN_EVENT_MODULE_LOADED) {
 		logmsg(LOG_INFO, NULL, "netlink: %s", vn_event_name(ev->event));
 		return;
 	}
-	if (ev->type[0])
-		n += snprintf(detail + n, sizeof(detail) - n, " type=%s", ev->type);
-	if (ev->state[0])
-		n += snprintf(detail + n, sizeof(detail) - n, " state=%s", ev->state);
-	if (ev->nsid)
-		n += snprintf(detail + n, sizeof(detail) - n, " nsid=%u", ev->nsid);
-	if (ev->device_path[0])
-		n += snprintf(detail + n, sizeof(detail) - n, " device=%s",
-			      ev->device_path);
-	if (ev->size) {
-		vn_fmt_size(ev->size, size, sizeof(size));
-		n += snprintf(detail + n, sizeof(detail) - n, " size=\"%s\"", size);
-	}
-	if (ev->has_status)
-		n += snprintf(detail + n, sizeof(detail) - n, " status=0x%03x (%s)",
-			      ev->status, vn_nvme_status_name(ev->status));
-	if (ev->suppressed)
-		n += snprintf(detail + n, sizeof(detail) - n, " suppressed=%u",
-			      ev->suppressed);
-	if (ev->lost)
-		snprintf(detail + n, sizeof(detail) - n, " lost=%u", ev->lost);
+	vn_event_detail(ev, detail, sizeof(detail));
 	logmsg(ev->event == VNVME_NL_EVENT_IO_ERROR ? LOG_WARNING : LOG_INFO,
 	       ev->uuid_str, "event %s%s", vn_event_name(ev->event), detail);
 }

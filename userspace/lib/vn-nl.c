@@ -3,6 +3,8 @@
  * vn-nl.c - requests to and events from the "vnvme" generic netlink family.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -62,9 +64,10 @@ static int resolve(struct vn_nl *nl)
 	return 0;
 }
 
-int vn_nl_open(struct vn_nl *nl)
+/* A connected generic netlink socket, the first steps of both kinds of socket. */
+static int genl_open(struct vn_nl *nl)
 {
-	int one = 1, ret;
+	int ret;
 
 	memset(nl, 0, sizeof(*nl));
 	nl->sk = nl_socket_alloc();
@@ -72,21 +75,27 @@ int vn_nl_open(struct vn_nl *nl)
 		return -ENOMEM;
 	ret = genl_connect(nl->sk);
 	if (ret < 0) {
-		ret = nlerr_to_errno(ret);
-		goto fail;
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
+		return nlerr_to_errno(ret);
 	}
 	/* Large dumps arrive in messages of up to 32 KiB. */
 	nl_socket_set_msg_buf_size(nl->sk, 65536);
+	return 0;
+}
+
+int vn_nl_open(struct vn_nl *nl)
+{
+	int one = 1, ret;
+
+	ret = genl_open(nl);
+	if (ret)
+		return ret;
 	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one,
 		   sizeof(one));
 	ret = resolve(nl);
 	if (ret)
-		goto fail;
-	return 0;
-
-fail:
-	nl_socket_free(nl->sk);
-	nl->sk = NULL;
+		vn_nl_close(nl);
 	return ret;
 }
 
@@ -165,20 +174,50 @@ static int parse_top(struct nl_msg *msg, struct nlattr **tb)
 
 /* ---- request/response --------------------------------------------------- */
 
+struct vn_vec {
+	void	*items;
+	size_t	nr;
+	size_t	size;
+};
+
+static void *vec_add(struct vn_vec *v)
+{
+	void *items = realloc(v->items, (v->nr + 1) * v->size);
+	char *item;
+
+	if (!items)
+		return NULL;
+	v->items = items;
+	item = (char *)items + v->nr++ * v->size;
+	memset(item, 0, v->size);
+	return item;
+}
+
+/* Fills one item from the top-level attributes of one reply. */
+typedef void (*vn_parse_fn)(struct nlattr **tb, void *item);
+
 struct vn_req {
 	struct vn_nl	*nl;
 	int		err;
 	bool		done;
-	int		(*parse)(struct nl_msg *msg, void *arg);
-	void		*arg;
+	vn_parse_fn	parse;
+	struct vn_vec	*vec;
 };
 
 static int req_valid(struct nl_msg *msg, void *arg)
 {
 	struct vn_req *r = arg;
+	struct nlattr *tb[VNVME_ATTR_MAX + 1];
+	void *item;
 
-	if (r->parse && !r->err)
-		r->err = r->parse(msg, r->arg);
+	if (!r->parse || r->err)
+		return NL_OK;
+	if (parse_top(msg, tb) < 0)
+		r->err = -EPROTO;
+	else if (!(item = vec_add(r->vec)))
+		r->err = -ENOMEM;
+	else
+		r->parse(tb, item);
 	return NL_OK;
 }
 
@@ -242,10 +281,9 @@ static int req_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 }
 
 static int vn_nl_request(struct vn_nl *nl, uint8_t cmd, bool dump,
-			 const uint8_t *uuid,
-			 int (*parse)(struct nl_msg *, void *), void *arg)
+			 const uint8_t *uuid, vn_parse_fn parse, struct vn_vec *vec)
 {
-	struct vn_req r = { .nl = nl, .parse = parse, .arg = arg };
+	struct vn_req r = { .nl = nl, .parse = parse, .vec = vec };
 	struct nl_msg *msg;
 	struct nl_cb *cb;
 	int ret;
@@ -288,26 +326,27 @@ static int vn_nl_request(struct vn_nl *nl, uint8_t cmd, bool dump,
 	return r.err;
 }
 
-/* ---- GET_INSTANCE ------------------------------------------------------- */
-
-struct vn_vec {
-	void	*items;
-	size_t	nr;
-	size_t	size;
-};
-
-static void *vec_add(struct vn_vec *v)
+/*
+ * GET_INSTANCE and GET_STATS: one reply per instance (a dump when uuid is
+ * NULL), each parsed into an item of size bytes of the malloc'ed *out.
+ */
+static int vn_nl_get_items(struct vn_nl *nl, uint8_t cmd, const uint8_t *uuid,
+			   vn_parse_fn parse, size_t size, void **out, size_t *nr)
 {
-	void *items = realloc(v->items, (v->nr + 1) * v->size);
-	char *item;
+	struct vn_vec v = { .size = size };
+	int ret;
 
-	if (!items)
-		return NULL;
-	v->items = items;
-	item = (char *)items + v->nr++ * v->size;
-	memset(item, 0, v->size);
-	return item;
+	ret = vn_nl_request(nl, cmd, !uuid, uuid, parse, &v);
+	if (ret) {
+		free(v.items);
+		return ret;
+	}
+	*out = v.items;
+	*nr = v.nr;
+	return 0;
 }
+
+/* ---- GET_INSTANCE ------------------------------------------------------- */
 
 static void parse_ns(const struct nlattr *nest, struct vn_ns_info *ns)
 {
@@ -327,17 +366,12 @@ static void parse_ns(const struct nlattr *nest, struct vn_ns_info *ns)
 		memcpy(ns->nguid, nla_data(tb[VNVME_NS_ATTR_NGUID]), 16);
 }
 
-static int parse_instance(struct nl_msg *msg, void *arg)
+static void parse_instance(struct nlattr **tb, void *item)
 {
-	struct nlattr *tb[VNVME_ATTR_MAX + 1], *pos;
-	struct vn_instance *in;
+	struct vn_instance *in = item;
+	struct nlattr *pos;
 	int rem;
 
-	if (parse_top(msg, tb) < 0)
-		return -EPROTO;
-	in = vec_add(arg);
-	if (!in)
-		return -ENOMEM;
 	attr_uuid(tb[VNVME_ATTR_UUID], in->uuid, in->uuid_str);
 	attr_str(tb[VNVME_ATTR_TYPE], in->type, sizeof(in->type));
 	attr_str(tb[VNVME_ATTR_STATE], in->state, sizeof(in->state));
@@ -357,24 +391,36 @@ static int parse_instance(struct nl_msg *msg, void *arg)
 			parse_ns(pos, &in->ns[in->nr_ns++]);
 		}
 	}
-	return 0;
 }
 
 int vn_nl_get_instances(struct vn_nl *nl, const uint8_t *uuid,
 			struct vn_instance **out, size_t *nr)
 {
-	struct vn_vec v = { .size = sizeof(struct vn_instance) };
+	return vn_nl_get_items(nl, VNVME_CMD_GET_INSTANCE, uuid, parse_instance,
+			       sizeof(**out), (void **)out, nr);
+}
+
+int vn_nl_instance_opened(const char *uuid_str)
+{
+	uint8_t uuid[VN_UUID_LEN];
+	struct vn_instance *in;
+	struct vn_nl nl;
+	size_t nr;
 	int ret;
 
-	ret = vn_nl_request(nl, VNVME_CMD_GET_INSTANCE, !uuid, uuid,
-			    parse_instance, &v);
-	if (ret) {
-		free(v.items);
+	ret = vn_uuid_parse(uuid_str, uuid);
+	if (ret)
 		return ret;
-	}
-	*out = v.items;
-	*nr = v.nr;
-	return 0;
+	ret = vn_nl_open(&nl);
+	if (ret)
+		return ret;
+	ret = vn_nl_get_instances(&nl, uuid, &in, &nr);
+	vn_nl_close(&nl);
+	if (ret)
+		return ret;
+	ret = nr == 1 ? in->opened : -EPROTO;
+	free(in);
+	return ret;
 }
 
 /* ---- GET_STATS ---------------------------------------------------------- */
@@ -407,17 +453,12 @@ static void parse_io_stats(const struct nlattr *nest, struct vn_io_stats *st)
 	}
 }
 
-static int parse_stats(struct nl_msg *msg, void *arg)
+static void parse_stats(struct nlattr **tb, void *item)
 {
-	struct nlattr *tb[VNVME_ATTR_MAX + 1], *pos;
-	struct vn_stats *s;
+	struct vn_stats *s = item;
+	struct nlattr *pos;
 	int rem;
 
-	if (parse_top(msg, tb) < 0)
-		return -EPROTO;
-	s = vec_add(arg);
-	if (!s)
-		return -ENOMEM;
 	attr_uuid(tb[VNVME_ATTR_UUID], s->uuid, s->uuid_str);
 	s->nr_buckets = (unsigned int)attr_uint(tb[VNVME_ATTR_LAT_BUCKETS]);
 	if (tb[VNVME_ATTR_QUEUE_STATS]) {
@@ -448,23 +489,13 @@ static int parse_stats(struct nl_msg *msg, void *arg)
 				attr_uint(st[VNVME_STATUS_ATTR_COUNT]);
 		}
 	}
-	return 0;
 }
 
 int vn_nl_get_stats(struct vn_nl *nl, const uint8_t *uuid,
 		    struct vn_stats **out, size_t *nr)
 {
-	struct vn_vec v = { .size = sizeof(struct vn_stats) };
-	int ret;
-
-	ret = vn_nl_request(nl, VNVME_CMD_GET_STATS, !uuid, uuid, parse_stats, &v);
-	if (ret) {
-		free(v.items);
-		return ret;
-	}
-	*out = v.items;
-	*nr = v.nr;
-	return 0;
+	return vn_nl_get_items(nl, VNVME_CMD_GET_STATS, uuid, parse_stats,
+			       sizeof(**out), (void **)out, nr);
 }
 
 int vn_nl_reset_stats(struct vn_nl *nl, const uint8_t *uuid)
@@ -500,6 +531,45 @@ const char *vn_event_name(uint32_t event)
 	return vn_event_names[event];
 }
 
+static void __attribute__((format(printf, 3, 4)))
+append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+void vn_event_detail(const struct vn_event *ev, char *buf, size_t len)
+{
+	char size[32];
+
+	buf[0] = '\0';
+	if (ev->type[0])
+		append(buf, len, " type=%s", ev->type);
+	if (ev->state[0])
+		append(buf, len, " state=%s", ev->state);
+	if (ev->nsid)
+		append(buf, len, " nsid=%u", ev->nsid);
+	if (ev->device_path[0])
+		append(buf, len, " device=%s", ev->device_path);
+	if (ev->size) {
+		vn_fmt_size(ev->size, size, sizeof(size));
+		append(buf, len, " size=\"%s\"", size);
+	}
+	if (ev->has_status)
+		append(buf, len, " status=0x%03x (%s)", ev->status,
+		       vn_nvme_status_name(ev->status));
+	if (ev->suppressed)
+		append(buf, len, " suppressed=%u", ev->suppressed);
+	if (ev->lost)
+		append(buf, len, " lost=%u", ev->lost);
+}
+
 static int events_subscribe(struct vn_nl *ev)
 {
 	int ret;
@@ -516,18 +586,11 @@ int vn_nl_events_open_any(struct vn_nl *ev)
 {
 	int ret;
 
-	memset(ev, 0, sizeof(*ev));
+	ret = genl_open(ev);
+	if (ret)
+		return ret;
 	ev->family = -1;
 	ev->mcgrp = -1;
-	ev->sk = nl_socket_alloc();
-	if (!ev->sk)
-		return -ENOMEM;
-	ret = genl_connect(ev->sk);
-	if (ret < 0) {
-		ret = nlerr_to_errno(ret);
-		goto fail;
-	}
-	nl_socket_set_msg_buf_size(ev->sk, 65536);
 	/* Bursts of I/O errors and instance churn: a deep receive queue. */
 	nl_socket_set_buffer_size(ev->sk, 1 << 20, 0);
 	ev->ctrl_grp = genl_ctrl_resolve_grp(ev->sk, "nlctrl", "notify");
@@ -553,8 +616,7 @@ int vn_nl_events_open_any(struct vn_nl *ev)
 	return 0;
 
 fail:
-	nl_socket_free(ev->sk);
-	ev->sk = NULL;
+	vn_nl_close(ev);
 	return ret;
 }
 

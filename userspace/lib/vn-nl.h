@@ -96,6 +96,13 @@ int vn_nl_get_stats(struct vn_nl *nl, const uint8_t *uuid,
 		    struct vn_stats **out, size_t *nr);
 int vn_nl_reset_stats(struct vn_nl *nl, const uint8_t *uuid);
 
+/*
+ * Asks over a socket of its own whether a VFIO user has instance uuid_str
+ * open: 1 open, 0 not, -errno when that cannot be told (not a UUID, no
+ * family, no such instance); callers choose what "unknown" means to them.
+ */
+int vn_nl_instance_opened(const char *uuid_str);
+
 struct vn_event {
 	uint32_t	event;
 	uint64_t	seq;
@@ -134,5 +141,13 @@ int vn_nl_events_read(struct vn_nl *ev, vn_event_fn fn, void *arg);
 
 /* "instance-created", "io-error", ... */
 const char *vn_event_name(uint32_t event);
+
+/*
+ * The details of an event as " key=value" words (" nsid=1 device=/dev/loop0"),
+ * the human format of vnvmectl events and of vnvmed's log; "" if it has none.
+ * VN_EVENT_DETAIL_LEN bytes hold the longest.
+ */
+#define VN_EVENT_DETAIL_LEN	(PATH_MAX + 512)
+void vn_event_detail(const struct vn_event *ev, char *buf, size_t len);
 
 #endif /* VN_NL_H */

@@ -288,21 +288,61 @@ int vn_ns_attr_split(const char *attr, const char **name)
 	return (int)n;
 }
 
-/* Size in bytes of the block device at path, or -errno. */
-static long long blockdev_size(const char *path)
+const char *vn_ns_attr(char *buf, unsigned int nsid, const char *name)
 {
-	char sys[PATH_MAX], buf[64];
+	snprintf(buf, VN_NS_ATTR_LEN, "ns%u/%s", nsid, name);
+	return buf;
+}
+
+bool vn_ns_enabled(const char *uuid, unsigned int nsid)
+{
+	char attr[VN_NS_ATTR_LEN], buf[8];
+
+	return !vn_attr_read(uuid, vn_ns_attr(attr, nsid, "enable"), buf, sizeof(buf)) &&
+	       buf[0] == '1';
+}
+
+long long vn_dev_size(dev_t dev)
+{
+	char path[PATH_MAX], buf[64];
+	int ret;
+
+	vn_path(path, sizeof(path), "dev/block/%u:%u/size", major(dev), minor(dev));
+	ret = read_file(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	/* sysfs counts 512-byte sectors whatever the logical block size. */
+	return (long long)strtoull(buf, NULL, 10) * 512;
+}
+
+long long vn_blockdev_size(const char *path, dev_t *dev)
+{
 	struct stat st;
+	long long size;
 
 	if (stat(path, &st))
 		return -errno;
 	if (!S_ISBLK(st.st_mode))
 		return -ENOTBLK;
-	snprintf(sys, sizeof(sys), "%s/dev/block/%u:%u/size", vn_root,
-		 major(st.st_rdev), minor(st.st_rdev));
-	if (read_file(sys, buf, sizeof(buf)))
-		return -ENOENT;
-	return atoll(buf) * 512;
+	size = vn_dev_size(st.st_rdev);
+	if (size >= 0 && dev)
+		*dev = st.st_rdev;
+	return size;
+}
+
+/*
+ * The identity attributes, frozen while a VFIO user has the instance open:
+ * the longest string each takes (mdts: a number, -1), else 0.
+ */
+static int ident_max(const char *attr)
+{
+	if (!strcmp(attr, "vnvme/serial"))
+		return 20;
+	if (!strcmp(attr, "vnvme/model"))
+		return 40;
+	if (!strcmp(attr, "vnvme/firmware"))
+		return 8;
+	return !strcmp(attr, "vnvme/mdts") ? -1 : 0;
 }
 
 static bool is_root(void)
@@ -313,8 +353,8 @@ static bool is_root(void)
 void vn_explain(const char *uuid, const char *attr, const char *value, int err,
 		char *buf, size_t len)
 {
-	const char *name = NULL;
-	char cur[PATH_MAX];
+	char cur[PATH_MAX], attr_buf[VN_NS_ATTR_LEN];
+	const char *name = NULL, *dev;
 	int nsid;
 
 	if ((err == EACCES || err == EPERM) && !is_root()) {
@@ -381,15 +421,17 @@ void vn_explain(const char *uuid, const char *attr, const char *value, int err,
 			return;
 		}
 	} else if (nsid > 0 && !strcmp(name, "enable") && value[0] == '1') {
-		snprintf(cur, sizeof(cur), "ns%d/device_path", nsid);
-		if (vn_attr_read(uuid, cur, cur, sizeof(cur)))
+		if (vn_attr_read(uuid, vn_ns_attr(attr_buf, (unsigned int)nsid, "device_path"),
+				 cur, sizeof(cur)))
 			cur[0] = '\0';
+		/* Where the path is unknown, the sentences name "the device". */
+		dev = cur[0] ? cur : "the device";
 		switch (err) {
 		case EINVAL:
 			if (!cur[0]) {
 				snprintf(buf, len, "namespace %d has no device; give it a device path first",
 					 nsid);
-			} else if (blockdev_size(cur) == 0) {
+			} else if (vn_blockdev_size(cur, NULL) == 0) {
 				snprintf(buf, len, "%s is empty (0 bytes); a namespace needs at least one block",
 					 cur);
 			} else {
@@ -399,17 +441,17 @@ void vn_explain(const char *uuid, const char *attr, const char *value, int err,
 			return;
 		case EBUSY:
 			snprintf(buf, len, "%s is in use (mounted, or claimed by another namespace, instance or driver)",
-				 cur[0] ? cur : "the device");
+				 dev);
 			return;
 		case ENOENT:
 		case ENXIO:
 		case ENODEV:
-			snprintf(buf, len, "%s: no such device (any more)", cur[0] ? cur : "the device");
+			snprintf(buf, len, "%s: no such device (any more)", dev);
 			return;
 		case EACCES:
 		case EROFS:
 			snprintf(buf, len, "%s is read-only; attach it read-only (--readonly)",
-				 cur[0] ? cur : "the device");
+				 dev);
 			return;
 		}
 	} else if (nsid > 0 && !strcmp(name, "readonly")) {
@@ -422,33 +464,20 @@ void vn_explain(const char *uuid, const char *attr, const char *value, int err,
 			snprintf(buf, len, "readonly takes 0 or 1, not '%s'", value);
 			return;
 		}
-	} else if (!strcmp(attr, "vnvme/serial") || !strcmp(attr, "vnvme/model") ||
-		   !strcmp(attr, "vnvme/firmware")) {
-		int max = !strcmp(attr, "vnvme/serial") ? 20 :
-			  !strcmp(attr, "vnvme/model") ? 40 : 8;
-
-		switch (err) {
-		case EINVAL:
-			snprintf(buf, len, "%s must be 1-%d printable ASCII characters",
-				 attr + 6, max);
-			return;
-		case EBUSY:
-			snprintf(buf, len, "instance %s is open by a VFIO user (a running VM); its %s can only change while it is closed",
-				 uuid, attr + 6);
-			return;
-		}
+	} else if (ident_max(attr) && err == EBUSY) {
+		snprintf(buf, len, "instance %s is open by a VFIO user (a running VM); its %s can only change while it is closed",
+			 uuid, attr + 6);
+		return;
 	} else if (!strcmp(attr, "vnvme/mdts")) {
-		switch (err) {
-		case ERANGE:
-		case EINVAL:
+		if (err == ERANGE || err == EINVAL) {
 			snprintf(buf, len, "mdts must be 1-8 (largest transfer 2^mdts pages), not '%s'",
 				 value);
 			return;
-		case EBUSY:
-			snprintf(buf, len, "instance %s is open by a VFIO user (a running VM); its mdts can only change while it is closed",
-				 uuid);
-			return;
 		}
+	} else if (ident_max(attr) && err == EINVAL) {
+		snprintf(buf, len, "%s must be 1-%d printable ASCII characters", attr + 6,
+			 ident_max(attr));
+		return;
 	}
 	if (err == ENOENT) {
 		snprintf(buf, len, "instance %s has no attribute %s (see its vnvme/features)",

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vn-util.h"
 
@@ -61,5 +62,16 @@ void vn_explain(const char *uuid, const char *attr, const char *value, int err,
 
 /* Parses "ns<N>/<name>": returns N (1..16) and points *name past the '/'. */
 int vn_ns_attr_split(const char *attr, const char **name);
+
+/* The inverse: "ns<N>/<name>" into buf, which has VN_NS_ATTR_LEN bytes; returns buf. */
+#define VN_NS_ATTR_LEN		32
+const char *vn_ns_attr(char *buf, unsigned int nsid, const char *name);
+/* ns<N>/enable of instance uuid reads "1" (false if it cannot be read). */
+bool vn_ns_enabled(const char *uuid, unsigned int nsid);
+
+/* Size in bytes of block device dev (<root>/dev/block/M:m/size), or -errno. */
+long long vn_dev_size(dev_t dev);
+/* The same for the block device node at path, whose number goes to *dev. */
+long long vn_blockdev_size(const char *path, dev_t *dev);
 
 #endif /* VN_SYSFS_H */

@@ -225,32 +225,21 @@ static void json_indent(struct vn_json *j)
 
 static void json_escape(FILE *out, const char *s)
 {
+	/* The characters with a short escape, and the letter after the backslash. */
+	static const char special[] = "\"\\\n\t\r", letter[] = "\"\\ntr";
+	const char *e;
+
 	fputc('"', out);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		switch (c) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		default:
-			if (c < 0x20)
-				fprintf(out, "\\u%04x", c);
-			else
-				fputc(c, out);
-		}
+		e = strchr(special, c);
+		if (e)
+			fprintf(out, "\\%c", letter[e - special]);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
 	}
 	fputc('"', out);
 }

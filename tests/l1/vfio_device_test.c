@@ -3,12 +3,13 @@
  * vfio_device_test: checks a vnvme mdev instance at the VFIO level against
  * the device contract (device/region/irq info, PCI config space, BAR0
  * register access, MSI-X/REQ eventfds, reset, DMA map/unmap) and brings
- * the NVMe controller up once.  Prints KTAP, one case per check.
- *
- * usage: vfio_device_test [--iommufd] [--peer UUID] [--no-remove] UUID
- *   --peer UUID   a second instance: its serial number must differ
- *   --no-remove   skip the last case, which removes the instance via sysfs
- *                 while the device is open and expects the REQ interrupt
+ * the NVMe controller up once.  A tcase program (tests/l1/conformance/
+ * tcase.h): one KTAP case per check, the harness's options (--case, --list,
+ * --iommufd, --timeout, ...) and these:
+ *   --set peer=UUID   a second instance: its serial number must differ
+ *   --set remove=0    skip the last case, which removes the instance via
+ *                     sysfs while the device is open and expects the REQ
+ *                     interrupt
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,167 +17,90 @@
 #include <limits.h>
 #include <linux/pci_regs.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "libvnvme.h"
+#include "tcase.h"
 
 #define BAR0_SIZE		0x4000u
 #define CONFIG_SIZE		4096u
 #define CONFIG_REGION_OFFSET	(7ull << 40)
-#define CASE_TIMEOUT_S		120
 #define IRQ_WAIT_MS		2000
-#define NO_IRQ_WAIT_MS		200
 
 /* Contract values used when the module does not expose a parameter. */
 #define DEFAULT_VENDOR_ID	0x1b36
 #define DEFAULT_DEVICE_ID	0x0e5d
 
-struct test_env {
-	const char *uuid;
-	const char *peer_uuid;
-	struct vnvme_open_opts open_opts;
-	struct vnvme_dev *dev;
-	char type_name[64];
-	unsigned int expected_msix;	/* 0 when the type is unknown */
-	bool case_failed;
-	const char *skip_reason;
-	char skip_buf[256];
-};
+#define ARRAY_LEN(a)		(sizeof(a) / sizeof((a)[0]))
 
-static char timeout_line[256];
-
-/* ------------------------------------------------------------------------ */
-/* Reporting                                                                 */
-/* ------------------------------------------------------------------------ */
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static bool check(struct test_env *env, bool ok, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static bool check(struct test_env *env, bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok)
-		return true;
-	printf("# line %d: ", line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	env->case_failed = true;
-	return false;
-}
-
-#define EXPECT(cond, fmt, ...) \
-	check(env, (cond), __LINE__, "%s: " fmt, #cond, ##__VA_ARGS__)
-#define EXPECT_EQ(got, want) ({ \
-	unsigned long long got_ = (unsigned long long)(got); \
-	unsigned long long want_ = (unsigned long long)(want); \
-	check(env, got_ == want_, __LINE__, "%s = 0x%llx, expected %s = 0x%llx", \
-	      #got, got_, #want, want_); \
-})
-#define EXPECT_OK(ret) ({ \
-	int ret_ = (ret); \
-	check(env, ret_ == 0, __LINE__, "%s returned %d (%s) %s", #ret, ret_, \
-	      ret_ < 0 ? strerror(-ret_) : "NVMe status", vnvme_last_error()); \
-})
-#define EXPECT_FAILS(ret) ({ \
-	int ret_ = (ret); \
-	check(env, ret_ < 0, __LINE__, "%s returned %d, expected an error", #ret, ret_); \
-})
-#define EXPECT_ERRNO(ret, err) ({ \
-	int ret_ = (ret); \
-	check(env, ret_ == -(err), __LINE__, "%s returned %d (%s), expected -%s", #ret, \
-	      ret_, ret_ < 0 ? strerror(-ret_) : "no error", #err); \
-})
-
-static void skip(struct test_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void skip(struct test_env *env, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(env->skip_buf, sizeof(env->skip_buf), fmt, ap);
-	va_end(ap);
-	env->skip_reason = env->skip_buf;
-}
+/* The instance's mdev type (find_type) */
+static char type_name[64];
+static unsigned int expected_msix;	/* 0 when the type is unknown */
 
 /* ------------------------------------------------------------------------ */
 /* Access helpers: failures are recorded, the value is then all ones          */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t region_rd(struct test_env *env, const struct vnvme_region *region,
+static uint64_t region_rd(struct tctx *c, const struct vnvme_region *region,
 			  const char *name, uint64_t off, size_t len)
 {
 	uint64_t val = 0;
-	int ret = vnvme_region_read(env->dev, region, off, &val, len);
+	int ret = vnvme_region_read(c->dev, region, off, &val, len);
 
-	if (!check(env, ret == 0, __LINE__, "%s read of %zu bytes at 0x%llx: %s", name, len,
-		   (unsigned long long)off, strerror(-ret)))
+	if (!tc_check(c, ret == 0, __LINE__, "%s read of %zu bytes at 0x%llx: %s", name, len,
+		      (unsigned long long)off, strerror(-ret)))
 		return ~0ull;
 	return val;
 }
 
-static void region_wr(struct test_env *env, const struct vnvme_region *region,
+static void region_wr(struct tctx *c, const struct vnvme_region *region,
 		      const char *name, uint64_t off, size_t len, uint64_t val)
 {
-	int ret = vnvme_region_write(env->dev, region, off, &val, len);
+	int ret = vnvme_region_write(c->dev, region, off, &val, len);
 
-	check(env, ret == 0, __LINE__, "%s write of %zu bytes at 0x%llx: %s", name, len,
-	      (unsigned long long)off, strerror(-ret));
+	tc_check(c, ret == 0, __LINE__, "%s write of %zu bytes at 0x%llx: %s", name, len,
+		 (unsigned long long)off, strerror(-ret));
 }
 
-static uint64_t cfg_rd(struct test_env *env, uint64_t off, size_t len)
+/* An access of len bytes at off */
+struct span {
+	unsigned int off, len;
+};
+
+/* Accesses beyond the end of a region fail, reads and writes alike. */
+static void expect_rejected(struct tctx *c, const struct vnvme_region *region,
+			    const char *name, const struct span *bad, size_t n)
 {
-	return region_rd(env, &env->dev->config, "config", off, len);
+	uint64_t val = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		tc_diag("%s offset 0x%x len %u", name, bad[i].off, bad[i].len);
+		EXPECT_FAILS(vnvme_region_read(c->dev, region, bad[i].off, &val, bad[i].len));
+		EXPECT_FAILS(vnvme_region_write(c->dev, region, bad[i].off, &val, bad[i].len));
+	}
 }
 
-static void cfg_wr(struct test_env *env, uint64_t off, size_t len, uint64_t val)
+static uint64_t cfg_rd(struct tctx *c, uint64_t off, size_t len)
 {
-	region_wr(env, &env->dev->config, "config", off, len, val);
+	return region_rd(c, &c->dev->config, "config", off, len);
 }
 
-static uint64_t bar_rd(struct test_env *env, uint64_t off, size_t len)
+static void cfg_wr(struct tctx *c, uint64_t off, size_t len, uint64_t val)
 {
-	return region_rd(env, &env->dev->bar0, "BAR0", off, len);
+	region_wr(c, &c->dev->config, "config", off, len, val);
 }
 
-static void bar_wr(struct test_env *env, uint64_t off, size_t len, uint64_t val)
+static uint64_t bar_rd(struct tctx *c, uint64_t off, size_t len)
 {
-	region_wr(env, &env->dev->bar0, "BAR0", off, len, val);
+	return region_rd(c, &c->dev->bar0, "BAR0", off, len);
 }
 
-/* Read a small sysfs attribute into buf (trailing newline removed). */
-static bool read_sysfs(const char *path, char *buf, size_t size)
+static void bar_wr(struct tctx *c, uint64_t off, size_t len, uint64_t val)
 {
-	FILE *f = fopen(path, "r");
-	bool ok;
-
-	if (!f)
-		return false;
-	ok = fgets(buf, (int)size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok;
+	region_wr(c, &c->dev->bar0, "BAR0", off, len, val);
 }
 
 static unsigned long module_param(const char *name, unsigned long fallback)
@@ -185,7 +109,7 @@ static unsigned long module_param(const char *name, unsigned long fallback)
 	unsigned long val;
 
 	snprintf(path, sizeof(path), "/sys/module/vnvme/parameters/%s", name);
-	if (!read_sysfs(path, buf, sizeof(buf)))
+	if (tc_file_read(path, buf, sizeof(buf)))
 		return fallback;
 	val = strtoul(buf, &end, 0);
 	return *end ? fallback : val;
@@ -201,11 +125,43 @@ static bool signalled(int fd, int wait_ms)
 /* VFIO device info                                                          */
 /* ------------------------------------------------------------------------ */
 
-static void test_device_info(struct test_env *env)
+/* The instance's mdev type (once) and the MSI-X vector count it promises. */
+static void find_type(struct tctx *c)
+{
+	static const struct {
+		const char *name;
+		unsigned int vectors;
+	} types[] = {
+		{ "vnvme-small", 5 }, { "vnvme-medium", 17 }, { "vnvme-large", 33 },
+	};
+	char path[PATH_MAX], link[PATH_MAX];
+	const char *base;
+	ssize_t n;
+	size_t i;
+
+	if (type_name[0])
+		return;
+	snprintf(path, sizeof(path), "%s/mdev_type", c->sysfs);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		snprintf(type_name, sizeof(type_name), "unknown");
+		return;
+	}
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	snprintf(type_name, sizeof(type_name), "%.63s", base ? base + 1 : link);
+	for (i = 0; i < ARRAY_LEN(types); i++)
+		if (!strcmp(type_name, types[i].name))
+			expected_msix = types[i].vectors;
+}
+
+static void test_device_info(struct tctx *c)
 {
 	struct vfio_device_info info;
 
-	if (!EXPECT_OK(vnvme_device_info(env->dev, &info)))
+	find_type(c);
+	tc_diag("type %s, %s", type_name, c->open_opts.use_iommufd ? "iommufd" : "type1");
+	if (!EXPECT_OK(vnvme_device_info(c->dev, &info)))
 		return;
 	EXPECT(info.flags & VFIO_DEVICE_FLAGS_PCI, "flags 0x%x", info.flags);
 	EXPECT(info.flags & VFIO_DEVICE_FLAGS_RESET, "flags 0x%x", info.flags);
@@ -213,13 +169,13 @@ static void test_device_info(struct test_env *env)
 	EXPECT_EQ(info.num_irqs, VFIO_PCI_NUM_IRQS);
 }
 
-static void expect_region(struct test_env *env, unsigned int index, uint64_t size,
+static void expect_region(struct tctx *c, unsigned int index, uint64_t size,
 			  uint32_t flags, bool check_offset, uint64_t offset)
 {
 	struct vfio_region_info info;
 
-	diag("region %u", index);
-	if (!EXPECT_OK(vnvme_region_info(env->dev, index, &info)))
+	tc_diag("region %u", index);
+	if (!EXPECT_OK(vnvme_region_info(c->dev, index, &info)))
 		return;
 	EXPECT_EQ(info.size, size);
 	EXPECT_EQ(info.flags, flags);
@@ -227,293 +183,284 @@ static void expect_region(struct test_env *env, unsigned int index, uint64_t siz
 		EXPECT_EQ(info.offset, offset);
 }
 
-static void test_region_bar0(struct test_env *env)
+static void test_region_bar0(struct tctx *c)
 {
-	expect_region(env, VFIO_PCI_BAR0_REGION_INDEX, BAR0_SIZE,
+	expect_region(c, VFIO_PCI_BAR0_REGION_INDEX, BAR0_SIZE,
 		      VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE, true, 0);
 }
 
-static void test_region_bar1_to_bar5(struct test_env *env)
+static void test_region_bar1_to_bar5(struct tctx *c)
 {
 	unsigned int i;
 
 	for (i = VFIO_PCI_BAR1_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++)
-		expect_region(env, i, 0, 0, false, 0);
+		expect_region(c, i, 0, 0, false, 0);
 }
 
-static void test_region_rom(struct test_env *env)
+static void test_region_rom(struct tctx *c)
 {
 	struct vfio_region_info info;
 
-	if (EXPECT_OK(vnvme_region_info(env->dev, VFIO_PCI_ROM_REGION_INDEX, &info)))
+	if (EXPECT_OK(vnvme_region_info(c->dev, VFIO_PCI_ROM_REGION_INDEX, &info)))
 		EXPECT_EQ(info.size, 0);
 }
 
-static void test_region_config(struct test_env *env)
+static void test_region_config(struct tctx *c)
 {
-	expect_region(env, VFIO_PCI_CONFIG_REGION_INDEX, CONFIG_SIZE,
+	expect_region(c, VFIO_PCI_CONFIG_REGION_INDEX, CONFIG_SIZE,
 		      VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE, true,
 		      CONFIG_REGION_OFFSET);
 }
 
-static void test_region_vga(struct test_env *env)
+static void test_region_vga(struct tctx *c)
 {
 	struct vfio_region_info info;
 
-	if (EXPECT_OK(vnvme_region_info(env->dev, VFIO_PCI_VGA_REGION_INDEX, &info)))
+	if (EXPECT_OK(vnvme_region_info(c->dev, VFIO_PCI_VGA_REGION_INDEX, &info)))
 		EXPECT_EQ(info.size, 0);
 }
 
-static void test_region_index_out_of_range(struct test_env *env)
+static void test_region_index_out_of_range(struct tctx *c)
 {
 	struct vfio_region_info info;
 
-	EXPECT_ERRNO(vnvme_region_info(env->dev, VFIO_PCI_NUM_REGIONS, &info), EINVAL);
-	EXPECT_ERRNO(vnvme_region_info(env->dev, 0xffffffffu, &info), EINVAL);
+	EXPECT_ERRNO(vnvme_region_info(c->dev, VFIO_PCI_NUM_REGIONS, &info), EINVAL);
+	EXPECT_ERRNO(vnvme_region_info(c->dev, 0xffffffffu, &info), EINVAL);
 }
 
-static void test_irq_info(struct test_env *env)
+static void test_irq_info(struct tctx *c)
 {
 	struct vfio_irq_info info;
 
-	if (EXPECT_OK(vnvme_irq_info(env->dev, VFIO_PCI_INTX_IRQ_INDEX, &info)))
+	find_type(c);
+	if (EXPECT_OK(vnvme_irq_info(c->dev, VFIO_PCI_INTX_IRQ_INDEX, &info)))
 		EXPECT_EQ(info.count, 0);
-	if (EXPECT_OK(vnvme_irq_info(env->dev, VFIO_PCI_MSI_IRQ_INDEX, &info)))
+	if (EXPECT_OK(vnvme_irq_info(c->dev, VFIO_PCI_MSI_IRQ_INDEX, &info)))
 		EXPECT_EQ(info.count, 0);
-	if (EXPECT_OK(vnvme_irq_info(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, &info))) {
-		if (env->expected_msix)
-			EXPECT_EQ(info.count, env->expected_msix);
+	if (EXPECT_OK(vnvme_irq_info(c->dev, VFIO_PCI_MSIX_IRQ_INDEX, &info))) {
+		if (expected_msix)
+			EXPECT_EQ(info.count, expected_msix);
 		else
 			EXPECT(info.count >= 2, "count %u (type %s unknown)", info.count,
-			       env->type_name);
+			       type_name);
 		EXPECT(info.flags & VFIO_IRQ_INFO_EVENTFD, "flags 0x%x", info.flags);
 	}
-	if (EXPECT_OK(vnvme_irq_info(env->dev, VFIO_PCI_ERR_IRQ_INDEX, &info)))
+	if (EXPECT_OK(vnvme_irq_info(c->dev, VFIO_PCI_ERR_IRQ_INDEX, &info)))
 		EXPECT_EQ(info.count, 0);
-	if (EXPECT_OK(vnvme_irq_info(env->dev, VFIO_PCI_REQ_IRQ_INDEX, &info))) {
+	if (EXPECT_OK(vnvme_irq_info(c->dev, VFIO_PCI_REQ_IRQ_INDEX, &info))) {
 		EXPECT_EQ(info.count, 1);
 		EXPECT(info.flags & VFIO_IRQ_INFO_EVENTFD, "flags 0x%x", info.flags);
 	}
-	EXPECT_ERRNO(vnvme_irq_info(env->dev, VFIO_PCI_NUM_IRQS, &info), EINVAL);
+	EXPECT_ERRNO(vnvme_irq_info(c->dev, VFIO_PCI_NUM_IRQS, &info), EINVAL);
 }
 
 /* ------------------------------------------------------------------------ */
 /* PCI config space                                                          */
 /* ------------------------------------------------------------------------ */
 
-static void test_config_ids(struct test_env *env)
+static void test_config_ids(struct tctx *c)
 {
 	unsigned long vendor = module_param("vendor_id", DEFAULT_VENDOR_ID);
 	unsigned long device = module_param("device_id", DEFAULT_DEVICE_ID);
 
-	EXPECT_EQ(cfg_rd(env, PCI_VENDOR_ID, 2), vendor);
-	EXPECT_EQ(cfg_rd(env, PCI_DEVICE_ID, 2), device);
-	EXPECT_EQ(cfg_rd(env, PCI_VENDOR_ID, 4), device << 16 | vendor);
+	EXPECT_EQ(cfg_rd(c, PCI_VENDOR_ID, 2), vendor);
+	EXPECT_EQ(cfg_rd(c, PCI_DEVICE_ID, 2), device);
+	EXPECT_EQ(cfg_rd(c, PCI_VENDOR_ID, 4), device << 16 | vendor);
 }
 
-static void test_config_class_and_header(struct test_env *env)
+static void test_config_class_and_header(struct tctx *c)
 {
-	EXPECT_EQ(cfg_rd(env, PCI_CLASS_PROG, 1), 0x02);
-	EXPECT_EQ(cfg_rd(env, PCI_CLASS_DEVICE, 1), 0x08);
-	EXPECT_EQ(cfg_rd(env, PCI_CLASS_DEVICE + 1, 1), 0x01);
-	EXPECT_EQ(cfg_rd(env, PCI_CLASS_REVISION, 4) >> 8, 0x010802);
-	EXPECT_EQ(cfg_rd(env, PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
+	EXPECT_EQ(cfg_rd(c, PCI_CLASS_PROG, 1), 0x02);
+	EXPECT_EQ(cfg_rd(c, PCI_CLASS_DEVICE, 1), 0x08);
+	EXPECT_EQ(cfg_rd(c, PCI_CLASS_DEVICE + 1, 1), 0x01);
+	EXPECT_EQ(cfg_rd(c, PCI_CLASS_REVISION, 4) >> 8, 0x010802);
+	EXPECT_EQ(cfg_rd(c, PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
 }
 
-static void test_config_status_cap_list(struct test_env *env)
+static void test_config_status_cap_list(struct tctx *c)
 {
-	uint64_t status = cfg_rd(env, PCI_STATUS, 2);
+	uint64_t status = cfg_rd(c, PCI_STATUS, 2);
 
 	EXPECT(status & PCI_STATUS_CAP_LIST, "status 0x%llx", (unsigned long long)status);
 }
 
-static void test_config_command_mask(struct test_env *env)
+static void test_config_command_mask(struct tctx *c)
 {
-	uint64_t saved = cfg_rd(env, PCI_COMMAND, 2);
+	uint64_t saved = cfg_rd(c, PCI_COMMAND, 2);
 
-	cfg_wr(env, PCI_COMMAND, 2, 0xffff);
-	EXPECT_EQ(cfg_rd(env, PCI_COMMAND, 2), 0x0546);
-	cfg_wr(env, PCI_COMMAND, 2, PCI_COMMAND_IO);
-	EXPECT_EQ(cfg_rd(env, PCI_COMMAND, 2), 0);
-	cfg_wr(env, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	EXPECT_EQ(cfg_rd(env, PCI_COMMAND, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	cfg_wr(env, PCI_COMMAND, 1, 0xff);	/* low byte only */
-	EXPECT_EQ(cfg_rd(env, PCI_COMMAND, 2), 0x0046);
-	cfg_wr(env, PCI_COMMAND, 2, saved);
+	cfg_wr(c, PCI_COMMAND, 2, 0xffff);
+	EXPECT_EQ(cfg_rd(c, PCI_COMMAND, 2), 0x0546);
+	cfg_wr(c, PCI_COMMAND, 2, PCI_COMMAND_IO);
+	EXPECT_EQ(cfg_rd(c, PCI_COMMAND, 2), 0);
+	cfg_wr(c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	EXPECT_EQ(cfg_rd(c, PCI_COMMAND, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	cfg_wr(c, PCI_COMMAND, 1, 0xff);	/* low byte only */
+	EXPECT_EQ(cfg_rd(c, PCI_COMMAND, 2), 0x0046);
+	cfg_wr(c, PCI_COMMAND, 2, saved);
 }
 
-static void test_config_writable_fields(struct test_env *env)
+static void test_config_writable_fields(struct tctx *c)
 {
-	uint64_t cacheline = cfg_rd(env, PCI_CACHE_LINE_SIZE, 1);
-	uint64_t irq_line = cfg_rd(env, PCI_INTERRUPT_LINE, 1);
+	uint64_t cacheline = cfg_rd(c, PCI_CACHE_LINE_SIZE, 1);
+	uint64_t irq_line = cfg_rd(c, PCI_INTERRUPT_LINE, 1);
 
-	cfg_wr(env, PCI_CACHE_LINE_SIZE, 1, 0x10);
-	EXPECT_EQ(cfg_rd(env, PCI_CACHE_LINE_SIZE, 1), 0x10);
-	cfg_wr(env, PCI_INTERRUPT_LINE, 1, 0x0b);
-	EXPECT_EQ(cfg_rd(env, PCI_INTERRUPT_LINE, 1), 0x0b);
-	cfg_wr(env, PCI_CACHE_LINE_SIZE, 1, cacheline);
-	cfg_wr(env, PCI_INTERRUPT_LINE, 1, irq_line);
+	cfg_wr(c, PCI_CACHE_LINE_SIZE, 1, 0x10);
+	EXPECT_EQ(cfg_rd(c, PCI_CACHE_LINE_SIZE, 1), 0x10);
+	cfg_wr(c, PCI_INTERRUPT_LINE, 1, 0x0b);
+	EXPECT_EQ(cfg_rd(c, PCI_INTERRUPT_LINE, 1), 0x0b);
+	cfg_wr(c, PCI_CACHE_LINE_SIZE, 1, cacheline);
+	cfg_wr(c, PCI_INTERRUPT_LINE, 1, irq_line);
 }
 
-static void test_config_interrupt_pin(struct test_env *env)
+static void test_config_interrupt_pin(struct tctx *c)
 {
-	EXPECT_EQ(cfg_rd(env, PCI_INTERRUPT_PIN, 1), 0);
-	cfg_wr(env, PCI_INTERRUPT_PIN, 1, 1);
-	EXPECT_EQ(cfg_rd(env, PCI_INTERRUPT_PIN, 1), 0);
+	EXPECT_EQ(cfg_rd(c, PCI_INTERRUPT_PIN, 1), 0);
+	cfg_wr(c, PCI_INTERRUPT_PIN, 1, 1);
+	EXPECT_EQ(cfg_rd(c, PCI_INTERRUPT_PIN, 1), 0);
 }
 
-static void test_config_bar0_sizing(struct test_env *env)
+static void test_config_bar0_sizing(struct tctx *c)
 {
-	uint64_t saved = cfg_rd(env, PCI_BASE_ADDRESS_0, 4);
+	uint64_t saved = cfg_rd(c, PCI_BASE_ADDRESS_0, 4);
 
 	EXPECT_EQ(saved & 0xf, PCI_BASE_ADDRESS_SPACE_MEMORY | PCI_BASE_ADDRESS_MEM_TYPE_64);
-	cfg_wr(env, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
-	EXPECT_EQ(cfg_rd(env, PCI_BASE_ADDRESS_0, 4), 0xffffc004);
-	cfg_wr(env, PCI_BASE_ADDRESS_0, 4, 0xfebf0000);
-	EXPECT_EQ(cfg_rd(env, PCI_BASE_ADDRESS_0, 4), 0xfebf0004);
-	cfg_wr(env, PCI_BASE_ADDRESS_0, 4, saved);
-	EXPECT_EQ(cfg_rd(env, PCI_BASE_ADDRESS_0, 4), saved);
+	cfg_wr(c, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	EXPECT_EQ(cfg_rd(c, PCI_BASE_ADDRESS_0, 4), 0xffffc004);
+	cfg_wr(c, PCI_BASE_ADDRESS_0, 4, 0xfebf0000);
+	EXPECT_EQ(cfg_rd(c, PCI_BASE_ADDRESS_0, 4), 0xfebf0004);
+	cfg_wr(c, PCI_BASE_ADDRESS_0, 4, saved);
+	EXPECT_EQ(cfg_rd(c, PCI_BASE_ADDRESS_0, 4), saved);
 }
 
-static void test_config_bar1_upper_half(struct test_env *env)
+static void test_config_bar1_upper_half(struct tctx *c)
 {
-	uint64_t saved = cfg_rd(env, PCI_BASE_ADDRESS_1, 4);
+	uint64_t saved = cfg_rd(c, PCI_BASE_ADDRESS_1, 4);
 
-	cfg_wr(env, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
-	EXPECT_EQ(cfg_rd(env, PCI_BASE_ADDRESS_1, 4), 0xffffffff);
-	cfg_wr(env, PCI_BASE_ADDRESS_1, 4, saved);
-	EXPECT_EQ(cfg_rd(env, PCI_BASE_ADDRESS_1, 4), saved);
+	cfg_wr(c, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	EXPECT_EQ(cfg_rd(c, PCI_BASE_ADDRESS_1, 4), 0xffffffff);
+	cfg_wr(c, PCI_BASE_ADDRESS_1, 4, saved);
+	EXPECT_EQ(cfg_rd(c, PCI_BASE_ADDRESS_1, 4), saved);
 }
 
-static void test_config_bars_2_to_5(struct test_env *env)
+static void test_config_bars_2_to_5(struct tctx *c)
 {
 	unsigned int off;
 
 	for (off = PCI_BASE_ADDRESS_2; off <= PCI_BASE_ADDRESS_5; off += 4) {
-		diag("BAR at 0x%x", off);
-		EXPECT_EQ(cfg_rd(env, off, 4), 0);
-		cfg_wr(env, off, 4, 0xffffffff);
-		EXPECT_EQ(cfg_rd(env, off, 4), 0);
+		tc_diag("BAR at 0x%x", off);
+		EXPECT_EQ(cfg_rd(c, off, 4), 0);
+		cfg_wr(c, off, 4, 0xffffffff);
+		EXPECT_EQ(cfg_rd(c, off, 4), 0);
 	}
 }
 
-static void test_config_rom_bar(struct test_env *env)
+static void test_config_rom_bar(struct tctx *c)
 {
-	EXPECT_EQ(cfg_rd(env, PCI_ROM_ADDRESS, 4), 0);
-	cfg_wr(env, PCI_ROM_ADDRESS, 4, 0xfffff800);	/* QEMU's ROM sizing */
-	EXPECT_EQ(cfg_rd(env, PCI_ROM_ADDRESS, 4), 0);
-	cfg_wr(env, PCI_ROM_ADDRESS, 4, 0xfffff801);
-	EXPECT_EQ(cfg_rd(env, PCI_ROM_ADDRESS, 4), 0);
+	EXPECT_EQ(cfg_rd(c, PCI_ROM_ADDRESS, 4), 0);
+	cfg_wr(c, PCI_ROM_ADDRESS, 4, 0xfffff800);	/* QEMU's ROM sizing */
+	EXPECT_EQ(cfg_rd(c, PCI_ROM_ADDRESS, 4), 0);
+	cfg_wr(c, PCI_ROM_ADDRESS, 4, 0xfffff801);
+	EXPECT_EQ(cfg_rd(c, PCI_ROM_ADDRESS, 4), 0);
 }
 
-static void test_config_read_only_fields(struct test_env *env)
+static void test_config_read_only_fields(struct tctx *c)
 {
-	static const struct {
-		unsigned int off, len;
-	} fields[] = {
+	static const struct span fields[] = {
 		{ PCI_VENDOR_ID, 4 }, { PCI_CLASS_REVISION, 4 }, { PCI_HEADER_TYPE, 1 },
 		{ PCI_SUBSYSTEM_VENDOR_ID, 4 }, { PCI_CAPABILITY_LIST, 1 },
 		{ PCI_MIN_GNT, 2 }, { 0x40, 2 }, { 0x50, 2 }, { 0x60, 4 },
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		uint64_t before = cfg_rd(env, fields[i].off, fields[i].len);
+	for (i = 0; i < ARRAY_LEN(fields); i++) {
+		uint64_t before = cfg_rd(c, fields[i].off, fields[i].len);
 
-		cfg_wr(env, fields[i].off, fields[i].len, ~before);
-		if (!EXPECT_EQ(cfg_rd(env, fields[i].off, fields[i].len), before))
-			diag("field at 0x%x changed", fields[i].off);
+		cfg_wr(c, fields[i].off, fields[i].len, ~before);
+		if (!EXPECT_EQ(cfg_rd(c, fields[i].off, fields[i].len), before))
+			tc_diag("field at 0x%x changed", fields[i].off);
 	}
 }
 
 /* Walk the capability list: PM at 0x40 -> MSI-X at 0x50 -> PCIe at 0x60 -> end. */
-static void test_config_capability_list(struct test_env *env)
+static void test_config_capability_list(struct tctx *c)
 {
 	static const struct {
 		unsigned int off, id;
 	} expected[] = {
 		{ 0x40, PCI_CAP_ID_PM }, { 0x50, PCI_CAP_ID_MSIX }, { 0x60, PCI_CAP_ID_EXP },
 	};
-	unsigned int i, pos = (unsigned int)cfg_rd(env, PCI_CAPABILITY_LIST, 1);
+	unsigned int i, pos = (unsigned int)cfg_rd(c, PCI_CAPABILITY_LIST, 1);
 
-	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(expected); i++) {
 		if (!EXPECT_EQ(pos, expected[i].off))
 			return;
-		EXPECT_EQ(cfg_rd(env, pos + PCI_CAP_LIST_ID, 1), expected[i].id);
-		pos = (unsigned int)cfg_rd(env, pos + PCI_CAP_LIST_NEXT, 1);
+		EXPECT_EQ(cfg_rd(c, pos + PCI_CAP_LIST_ID, 1), expected[i].id);
+		pos = (unsigned int)cfg_rd(c, pos + PCI_CAP_LIST_NEXT, 1);
 	}
 	EXPECT_EQ(pos, 0);
 }
 
-static void test_config_pm_capability(struct test_env *env)
+static void test_config_pm_capability(struct tctx *c)
 {
-	uint64_t pmc = cfg_rd(env, 0x40 + PCI_PM_PMC, 2);
-	uint64_t pmcsr = cfg_rd(env, 0x40 + PCI_PM_CTRL, 2);
+	uint64_t pmc = cfg_rd(c, 0x40 + PCI_PM_PMC, 2);
+	uint64_t pmcsr = cfg_rd(c, 0x40 + PCI_PM_CTRL, 2);
 
-	EXPECT_EQ(cfg_rd(env, 0x40, 1), PCI_CAP_ID_PM);
+	EXPECT_EQ(cfg_rd(c, 0x40, 1), PCI_CAP_ID_PM);
 	EXPECT((pmc & PCI_PM_CAP_VER_MASK) >= 1 && (pmc & PCI_PM_CAP_VER_MASK) <= 3,
 	       "PMC 0x%llx", (unsigned long long)pmc);
 	EXPECT_EQ(pmcsr & PCI_PM_CTRL_STATE_MASK, 0);	/* D0 */
 }
 
-static void test_config_msix_capability(struct test_env *env)
+static void test_config_msix_capability(struct tctx *c)
 {
-	uint64_t flags = cfg_rd(env, 0x50 + PCI_MSIX_FLAGS, 2);
+	uint64_t flags = cfg_rd(c, 0x50 + PCI_MSIX_FLAGS, 2);
 
-	EXPECT_EQ(cfg_rd(env, 0x50, 1), PCI_CAP_ID_MSIX);
-	EXPECT_EQ((flags & PCI_MSIX_FLAGS_QSIZE) + 1, env->dev->msix_count);
+	EXPECT_EQ(cfg_rd(c, 0x50, 1), PCI_CAP_ID_MSIX);
+	EXPECT_EQ((flags & PCI_MSIX_FLAGS_QSIZE) + 1, c->dev->msix_count);
 	EXPECT_EQ(flags & PCI_MSIX_FLAGS_ENABLE, 0);
-	EXPECT_EQ(cfg_rd(env, 0x50 + PCI_MSIX_TABLE, 4), 0x2000 | 0);
-	EXPECT_EQ(cfg_rd(env, 0x50 + PCI_MSIX_PBA, 4), 0x3000 | 0);
+	EXPECT_EQ(cfg_rd(c, 0x50 + PCI_MSIX_TABLE, 4), 0x2000 | 0);
+	EXPECT_EQ(cfg_rd(c, 0x50 + PCI_MSIX_PBA, 4), 0x3000 | 0);
 }
 
-static void test_config_pcie_capability(struct test_env *env)
+static void test_config_pcie_capability(struct tctx *c)
 {
-	uint64_t flags = cfg_rd(env, 0x60 + PCI_EXP_FLAGS, 2);
+	uint64_t flags = cfg_rd(c, 0x60 + PCI_EXP_FLAGS, 2);
 
-	EXPECT_EQ(cfg_rd(env, 0x60, 1), PCI_CAP_ID_EXP);
+	EXPECT_EQ(cfg_rd(c, 0x60, 1), PCI_CAP_ID_EXP);
 	EXPECT_EQ(flags & PCI_EXP_FLAGS_VERS, 2);
 	EXPECT_EQ((flags & PCI_EXP_FLAGS_TYPE) >> 4, PCI_EXP_TYPE_ENDPOINT);
 }
 
-static void test_config_access_sizes(struct test_env *env)
+static void test_config_access_sizes(struct tctx *c)
 {
 	static const unsigned int offsets[] = {
 		0, 1, 2, 3, 0x3d, 0x40, 0x52, 0xfc, 0x100, 0xffc, 0xffd, 0xffe, 0xfff,
 	};
 	static const unsigned int sizes[] = { 1, 2, 4 };
-	uint64_t dword = cfg_rd(env, 0, 4);
+	uint64_t dword = cfg_rd(c, 0, 4);
 	unsigned int i, j;
 
-	for (i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++)
-		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
+	for (i = 0; i < ARRAY_LEN(offsets); i++)
+		for (j = 0; j < ARRAY_LEN(sizes); j++)
 			if (offsets[i] + sizes[j] <= CONFIG_SIZE)
-				cfg_rd(env, offsets[i], sizes[j]);
+				cfg_rd(c, offsets[i], sizes[j]);
 	/* Narrow reads see the same bytes as the dword read. */
-	EXPECT_EQ(cfg_rd(env, 0, 1) | cfg_rd(env, 1, 1) << 8 | cfg_rd(env, 2, 2) << 16, dword);
-	EXPECT_EQ(cfg_rd(env, 1, 2), (dword >> 8) & 0xffff);
-	EXPECT_EQ(cfg_rd(env, 1, 4) & 0xffffff, dword >> 8);
+	EXPECT_EQ(cfg_rd(c, 0, 1) | cfg_rd(c, 1, 1) << 8 | cfg_rd(c, 2, 2) << 16, dword);
+	EXPECT_EQ(cfg_rd(c, 1, 2), (dword >> 8) & 0xffff);
+	EXPECT_EQ(cfg_rd(c, 1, 4) & 0xffffff, dword >> 8);
 	/* Writes of each size at the end of the space are accepted (and ignored). */
-	cfg_wr(env, 0xfff, 1, 0);
-	cfg_wr(env, 0xffe, 2, 0);
-	cfg_wr(env, 0xffc, 4, 0);
+	cfg_wr(c, 0xfff, 1, 0);
+	cfg_wr(c, 0xffe, 2, 0);
+	cfg_wr(c, 0xffc, 4, 0);
 }
 
-static void test_config_out_of_range(struct test_env *env)
+static void test_config_out_of_range(struct tctx *c)
 {
-	static const struct {
-		unsigned int off, len;
-	} bad[] = {
+	static const struct span bad[] = {
 		{ 4096, 1 }, { 4095, 2 }, { 4094, 4 }, { 4093, 4 }, { 0x2000, 4 },
 	};
-	uint32_t val = 0;
-	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		diag("offset 0x%x len %u", bad[i].off, bad[i].len);
-		EXPECT_FAILS(vnvme_cfg_read(env->dev, bad[i].off, &val, bad[i].len));
-		EXPECT_FAILS(vnvme_cfg_write(env->dev, bad[i].off, &val, bad[i].len));
-	}
+	expect_rejected(c, &c->dev->config, "config", bad, ARRAY_LEN(bad));
 }
 
 /*
@@ -521,49 +468,49 @@ static void test_config_out_of_range(struct test_env *env)
  * length must work and match the narrow accesses.  Odd lengths elsewhere
  * may be rejected, but if accepted they must act like byte accesses.
  */
-static void test_config_wide_access(struct test_env *env)
+static void test_config_wide_access(struct tctx *c)
 {
 	static uint8_t whole[CONFIG_SIZE];
-	uint8_t three[3] = { 0 }, saved = (uint8_t)cfg_rd(env, PCI_CACHE_LINE_SIZE, 1);
+	uint8_t three[3] = { 0 }, saved = (uint8_t)cfg_rd(c, PCI_CACHE_LINE_SIZE, 1);
 	unsigned int off, mismatches = 0;
 	int ret;
 
-	if (!EXPECT_OK(vnvme_cfg_read(env->dev, 0, whole, sizeof(whole))))
+	if (!EXPECT_OK(vnvme_cfg_read(c->dev, 0, whole, sizeof(whole))))
 		return;
 	for (off = 0; off < CONFIG_SIZE; off += 4) {
 		uint32_t dword;
 
 		memcpy(&dword, whole + off, 4);
-		if (dword != cfg_rd(env, off, 4) && !mismatches++)
-			diag("bulk read differs from dword reads at 0x%x", off);
+		if (dword != cfg_rd(c, off, 4) && !mismatches++)
+			tc_diag("bulk read differs from dword reads at 0x%x", off);
 	}
 	EXPECT_EQ(mismatches, 0);
-	EXPECT_OK(vnvme_cfg_read(env->dev, 0, whole, 256));
+	EXPECT_OK(vnvme_cfg_read(c->dev, 0, whole, 256));
 
-	ret = vnvme_cfg_read(env->dev, 1, three, 3);
+	ret = vnvme_cfg_read(c->dev, 1, three, 3);
 	if (ret)
-		diag("3-byte read rejected (%d): allowed", ret);
+		tc_diag("3-byte read rejected (%d): allowed", ret);
 	else
-		EXPECT_EQ(three[0] | three[1] << 8 | three[2] << 16, (cfg_rd(env, 0, 4) >> 8));
+		EXPECT_EQ(three[0] | three[1] << 8 | three[2] << 16, (cfg_rd(c, 0, 4) >> 8));
 	three[0] = 0x20;	/* cache line size, latency timer, header type (read-only) */
 	three[1] = 0;
 	three[2] = 0xff;
-	ret = vnvme_cfg_write(env->dev, PCI_CACHE_LINE_SIZE, three, 3);
+	ret = vnvme_cfg_write(c->dev, PCI_CACHE_LINE_SIZE, three, 3);
 	if (ret) {
-		diag("3-byte write rejected (%d): allowed", ret);
+		tc_diag("3-byte write rejected (%d): allowed", ret);
 	} else {
-		EXPECT_EQ(cfg_rd(env, PCI_CACHE_LINE_SIZE, 1), 0x20);
-		EXPECT_EQ(cfg_rd(env, PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
+		EXPECT_EQ(cfg_rd(c, PCI_CACHE_LINE_SIZE, 1), 0x20);
+		EXPECT_EQ(cfg_rd(c, PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
 	}
-	cfg_wr(env, PCI_CACHE_LINE_SIZE, 1, saved);
+	cfg_wr(c, PCI_CACHE_LINE_SIZE, 1, saved);
 }
 
-static void test_config_extended_space(struct test_env *env)
+static void test_config_extended_space(struct tctx *c)
 {
 	unsigned int off, nonzero = 0;
 
 	for (off = 0x100; off < CONFIG_SIZE; off += 4)
-		if (cfg_rd(env, off, 4))
+		if (cfg_rd(c, off, 4))
 			nonzero++;
 	EXPECT_EQ(nonzero, 0);
 }
@@ -572,7 +519,7 @@ static void test_config_extended_space(struct test_env *env)
 /* BAR0                                                                      */
 /* ------------------------------------------------------------------------ */
 
-static void test_bar0_access_sizes(struct test_env *env)
+static void test_bar0_access_sizes(struct tctx *c)
 {
 	static const unsigned int offsets[] = {
 		0x0, 0x8, 0x14, 0x1c, 0x24, 0x28, 0x30, 0x1000, 0x2000, 0x3000,
@@ -581,27 +528,27 @@ static void test_bar0_access_sizes(struct test_env *env)
 	uint64_t cap;
 	unsigned int i, j;
 
-	for (i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++)
-		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
-			bar_rd(env, offsets[i], sizes[j]);
+	for (i = 0; i < ARRAY_LEN(offsets); i++)
+		for (j = 0; j < ARRAY_LEN(sizes); j++)
+			bar_rd(c, offsets[i], sizes[j]);
 	/* The last bytes of the BAR, at each size. */
-	for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
-		bar_rd(env, BAR0_SIZE - sizes[j], sizes[j]);
+	for (j = 0; j < ARRAY_LEN(sizes); j++)
+		bar_rd(c, BAR0_SIZE - sizes[j], sizes[j]);
 	/* Every width sees the same CAP. */
-	cap = bar_rd(env, NVME_REG_CAP, 8);
-	EXPECT_EQ(bar_rd(env, 0, 4) | bar_rd(env, 4, 4) << 32, cap);
-	EXPECT_EQ(bar_rd(env, 0, 2) | bar_rd(env, 2, 2) << 16 | bar_rd(env, 4, 2) << 32 |
-		  bar_rd(env, 6, 2) << 48, cap);
-	EXPECT_EQ(bar_rd(env, 3, 1), (cap >> 24) & 0xff);
-	EXPECT_EQ(bar_rd(env, 8, 8), bar_rd(env, 8, 4) | bar_rd(env, 0xc, 4) << 32);
+	cap = bar_rd(c, NVME_REG_CAP, 8);
+	EXPECT_EQ(bar_rd(c, 0, 4) | bar_rd(c, 4, 4) << 32, cap);
+	EXPECT_EQ(bar_rd(c, 0, 2) | bar_rd(c, 2, 2) << 16 | bar_rd(c, 4, 2) << 32 |
+		  bar_rd(c, 6, 2) << 48, cap);
+	EXPECT_EQ(bar_rd(c, 3, 1), (cap >> 24) & 0xff);
+	EXPECT_EQ(bar_rd(c, 8, 8), bar_rd(c, 8, 4) | bar_rd(c, 0xc, 4) << 32);
 }
 
-static void test_bar0_cap(struct test_env *env)
+static void test_bar0_cap(struct tctx *c)
 {
-	uint64_t cap = bar_rd(env, NVME_REG_CAP, 8);
+	uint64_t cap = bar_rd(c, NVME_REG_CAP, 8);
 	uint32_t entries = NVME_CAP_MQES(cap) + 1;
 
-	diag("CAP 0x%016llx", (unsigned long long)cap);
+	tc_diag("CAP 0x%016llx", (unsigned long long)cap);
 	EXPECT(NVME_CAP_MQES(cap) >= 1 && !(entries & (entries - 1)), "MQES %u",
 	       NVME_CAP_MQES(cap));
 	EXPECT_EQ(NVME_CAP_CQR(cap), 1);
@@ -614,140 +561,132 @@ static void test_bar0_cap(struct test_env *env)
 	EXPECT_EQ(NVME_CAP_CMBS(cap), 0);
 }
 
-static void test_bar0_version(struct test_env *env)
+static void test_bar0_version(struct tctx *c)
 {
-	EXPECT_EQ(bar_rd(env, NVME_REG_VS, 4), NVME_VS(1, 4, 0));
+	EXPECT_EQ(bar_rd(c, NVME_REG_VS, 4), NVME_VS(1, 4, 0));
 }
 
-static void test_bar0_reserved_zero(struct test_env *env)
+static void test_bar0_reserved_zero(struct tctx *c)
 {
 	unsigned int off, nonzero = 0;
 
-	EXPECT_EQ(bar_rd(env, NVME_REG_CMBLOC, 4), 0);
-	EXPECT_EQ(bar_rd(env, NVME_REG_CMBSZ, 4), 0);
-	EXPECT_EQ(bar_rd(env, NVME_REG_NSSR, 4), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CMBLOC, 4), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CMBSZ, 4), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_NSSR, 4), 0);
 	for (off = 0x40; off < 0x1000; off += 4) {
-		if (bar_rd(env, off, 4)) {
+		if (bar_rd(c, off, 4)) {
 			if (!nonzero++)
-				diag("first non-zero reserved register at 0x%x", off);
+				tc_diag("first non-zero reserved register at 0x%x", off);
 		}
 	}
 	EXPECT_EQ(nonzero, 0);
 }
 
 /* Write one register with several access widths and read it back. */
-static void test_bar0_register_writes(struct test_env *env)
+static void test_bar0_register_writes(struct tctx *c)
 {
 	static const unsigned int addr_regs[] = { NVME_REG_ASQ, NVME_REG_ACQ };
 	unsigned int i;
 
-	bar_wr(env, NVME_REG_CC, 4, 0);
-	if (!EXPECT_EQ(bar_rd(env, NVME_REG_CC, 4), 0))
+	bar_wr(c, NVME_REG_CC, 4, 0);
+	if (!EXPECT_EQ(bar_rd(c, NVME_REG_CC, 4), 0))
 		return;
 	/* CC with EN = 0: queue entry sizes, shutdown notification. */
-	bar_wr(env, NVME_REG_CC, 4, NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4));
-	EXPECT_EQ(bar_rd(env, NVME_REG_CC, 4), 0x00460000);
-	bar_wr(env, NVME_REG_CC + 2, 1, 0x00);
-	EXPECT_EQ(bar_rd(env, NVME_REG_CC, 4), 0);
-	bar_wr(env, NVME_REG_CC + 2, 2, 0x0046);
-	EXPECT_EQ(bar_rd(env, NVME_REG_CC, 4), 0x00460000);
-	EXPECT_EQ(bar_rd(env, NVME_REG_CC + 2, 1), 0x46);
-	bar_wr(env, NVME_REG_CC, 4, 0);
+	bar_wr(c, NVME_REG_CC, 4, NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4));
+	EXPECT_EQ(bar_rd(c, NVME_REG_CC, 4), 0x00460000);
+	bar_wr(c, NVME_REG_CC + 2, 1, 0x00);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CC, 4), 0);
+	bar_wr(c, NVME_REG_CC + 2, 2, 0x0046);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CC, 4), 0x00460000);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CC + 2, 1), 0x46);
+	bar_wr(c, NVME_REG_CC, 4, 0);
 
-	bar_wr(env, NVME_REG_AQA, 4, 0x001f003f);
-	EXPECT_EQ(bar_rd(env, NVME_REG_AQA, 4), 0x001f003f);
-	bar_wr(env, NVME_REG_AQA, 2, 0x0007);
-	bar_wr(env, NVME_REG_AQA + 2, 2, 0x000f);
-	EXPECT_EQ(bar_rd(env, NVME_REG_AQA, 4), 0x000f0007);
-	bar_wr(env, NVME_REG_AQA, 1, 0x03);
-	EXPECT_EQ(bar_rd(env, NVME_REG_AQA, 1), 0x03);
-	EXPECT_EQ(bar_rd(env, NVME_REG_AQA, 4), 0x000f0003);
-	bar_wr(env, NVME_REG_AQA, 4, 0);
+	bar_wr(c, NVME_REG_AQA, 4, 0x001f003f);
+	EXPECT_EQ(bar_rd(c, NVME_REG_AQA, 4), 0x001f003f);
+	bar_wr(c, NVME_REG_AQA, 2, 0x0007);
+	bar_wr(c, NVME_REG_AQA + 2, 2, 0x000f);
+	EXPECT_EQ(bar_rd(c, NVME_REG_AQA, 4), 0x000f0007);
+	bar_wr(c, NVME_REG_AQA, 1, 0x03);
+	EXPECT_EQ(bar_rd(c, NVME_REG_AQA, 1), 0x03);
+	EXPECT_EQ(bar_rd(c, NVME_REG_AQA, 4), 0x000f0003);
+	bar_wr(c, NVME_REG_AQA, 4, 0);
 
 	for (i = 0; i < 2; i++) {
 		unsigned int reg = addr_regs[i];
 
-		diag("register 0x%x", reg);
-		bar_wr(env, reg, 8, 0x0000123456789000ull);
-		EXPECT_EQ(bar_rd(env, reg, 8), 0x0000123456789000ull);
-		EXPECT_EQ(bar_rd(env, reg, 4), 0x56789000);
-		EXPECT_EQ(bar_rd(env, reg + 4, 4), 0x1234);
+		tc_diag("register 0x%x", reg);
+		bar_wr(c, reg, 8, 0x0000123456789000ull);
+		EXPECT_EQ(bar_rd(c, reg, 8), 0x0000123456789000ull);
+		EXPECT_EQ(bar_rd(c, reg, 4), 0x56789000);
+		EXPECT_EQ(bar_rd(c, reg + 4, 4), 0x1234);
 		/* Two 32-bit writes, low then high, as Linux and SeaBIOS do. */
-		bar_wr(env, reg, 4, 0xabcde000);
-		bar_wr(env, reg + 4, 4, 0x12);
-		EXPECT_EQ(bar_rd(env, reg, 8), 0x12abcde000ull);
-		bar_wr(env, reg + 2, 2, 0x1234);
-		EXPECT_EQ(bar_rd(env, reg, 8), 0x1212340000ull | 0xe000);
-		bar_wr(env, reg + 5, 1, 0x56);
-		EXPECT_EQ(bar_rd(env, reg, 8), 0x561212340000ull | 0xe000);
-		bar_wr(env, reg, 8, 0);
-		EXPECT_EQ(bar_rd(env, reg, 8), 0);
+		bar_wr(c, reg, 4, 0xabcde000);
+		bar_wr(c, reg + 4, 4, 0x12);
+		EXPECT_EQ(bar_rd(c, reg, 8), 0x12abcde000ull);
+		bar_wr(c, reg + 2, 2, 0x1234);
+		EXPECT_EQ(bar_rd(c, reg, 8), 0x1212340000ull | 0xe000);
+		bar_wr(c, reg + 5, 1, 0x56);
+		EXPECT_EQ(bar_rd(c, reg, 8), 0x561212340000ull | 0xe000);
+		bar_wr(c, reg, 8, 0);
+		EXPECT_EQ(bar_rd(c, reg, 8), 0);
 	}
 }
 
-static void test_bar0_out_of_range(struct test_env *env)
+static void test_bar0_out_of_range(struct tctx *c)
 {
-	static const struct {
-		unsigned int off, len;
-	} bad[] = {
+	static const struct span bad[] = {
 		{ 0x4000, 1 }, { 0x3fff, 2 }, { 0x3ffd, 4 }, { 0x3ff9, 8 }, { 0x4000, 4 },
 		{ 0x10000, 4 },
 	};
-	uint64_t val = 0;
-	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		diag("offset 0x%x len %u", bad[i].off, bad[i].len);
-		EXPECT_FAILS(vnvme_bar_read(env->dev, bad[i].off, &val, bad[i].len));
-		EXPECT_FAILS(vnvme_bar_write(env->dev, bad[i].off, &val, bad[i].len));
-	}
+	expect_rejected(c, &c->dev->bar0, "BAR0", bad, ARRAY_LEN(bad));
 }
 
 /* Wider or odd-length BAR0 accesses: rejected, or the same as narrow ones. */
-static void test_bar0_wide_access(struct test_env *env)
+static void test_bar0_wide_access(struct tctx *c)
 {
 	static const uint8_t aqa_bytes[3] = { 0x1f, 0x00, 0x1f };
 	uint64_t regs[8];
 	unsigned int i;
 	int ret;
 
-	ret = vnvme_bar_read(env->dev, 0, regs, sizeof(regs));
+	ret = vnvme_bar_read(c->dev, 0, regs, sizeof(regs));
 	if (ret) {
-		diag("64-byte read rejected (%d): allowed", ret);
+		tc_diag("64-byte read rejected (%d): allowed", ret);
 	} else {
 		for (i = 0; i < 8; i++) {
-			diag("qword at 0x%x", i * 8);
-			EXPECT_EQ(regs[i], bar_rd(env, i * 8, 8));
+			tc_diag("qword at 0x%x", i * 8);
+			EXPECT_EQ(regs[i], bar_rd(c, i * 8, 8));
 		}
 	}
-	ret = vnvme_bar_write(env->dev, NVME_REG_AQA, aqa_bytes, sizeof(aqa_bytes));
+	ret = vnvme_bar_write(c->dev, NVME_REG_AQA, aqa_bytes, sizeof(aqa_bytes));
 	if (ret)
-		diag("3-byte write rejected (%d): allowed", ret);
-	EXPECT_EQ(bar_rd(env, NVME_REG_AQA, 4), ret ? 0 : 0x001f001f);
-	bar_wr(env, NVME_REG_AQA, 4, 0);
+		tc_diag("3-byte write rejected (%d): allowed", ret);
+	EXPECT_EQ(bar_rd(c, NVME_REG_AQA, 4), ret ? 0 : 0x001f001f);
+	bar_wr(c, NVME_REG_AQA, 4, 0);
 }
 
 /* ------------------------------------------------------------------------ */
 /* DMA mapping                                                               */
 /* ------------------------------------------------------------------------ */
 
-static void test_dma_map_unmap(struct test_env *env)
+static void test_dma_map_unmap(struct tctx *c)
 {
 	const size_t size = 1u << 20;
-	uint64_t iova = env->dev->arena.iova + env->dev->arena.size + (1ull << 30);
+	uint64_t iova = c->dev->arena.iova + c->dev->arena.size + (1ull << 30);
 	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 	if (!EXPECT(mem != MAP_FAILED, "mmap: %s", strerror(errno)))
 		return;
-	EXPECT_OK(vnvme_dma_map(env->dev, mem, iova, size));
-	EXPECT_FAILS(vnvme_dma_map(env->dev, mem, iova, size));	/* overlaps */
-	EXPECT_OK(vnvme_dma_unmap(env->dev, iova, size));
-	EXPECT_ERRNO(vnvme_dma_unmap(env->dev, iova, size), ENOENT);
+	EXPECT_OK(vnvme_dma_map(c->dev, mem, iova, size));
+	EXPECT_FAILS(vnvme_dma_map(c->dev, mem, iova, size));	/* overlaps */
+	EXPECT_OK(vnvme_dma_unmap(c->dev, iova, size));
+	EXPECT_ERRNO(vnvme_dma_unmap(c->dev, iova, size), ENOENT);
 	/* Map in two halves, unmap the whole: the device sees two dma_unmaps. */
-	EXPECT_OK(vnvme_dma_map(env->dev, mem, iova, size / 2));
-	EXPECT_OK(vnvme_dma_map(env->dev, (uint8_t *)mem + size / 2, iova + size / 2, size / 2));
-	EXPECT_OK(vnvme_dma_unmap(env->dev, iova, size));
+	EXPECT_OK(vnvme_dma_map(c->dev, mem, iova, size / 2));
+	EXPECT_OK(vnvme_dma_map(c->dev, (uint8_t *)mem + size / 2, iova + size / 2, size / 2));
+	EXPECT_OK(vnvme_dma_unmap(c->dev, iova, size));
 	munmap(mem, size);
 }
 
@@ -755,14 +694,20 @@ static void test_dma_map_unmap(struct test_env *env)
 /* Interrupts                                                                */
 /* ------------------------------------------------------------------------ */
 
+#define MSIX	VFIO_PCI_MSIX_IRQ_INDEX
+
 struct eventfds {
 	int fd[64];
 	unsigned int count;
 };
 
-static bool eventfds_open(struct test_env *env, struct eventfds *e, unsigned int count)
+/*
+ * One eventfd per MSI-X vector of the device, with set_all installed on all
+ * vectors.  Failures are recorded; eventfds_close is due either way.
+ */
+static bool eventfds_open(struct tctx *c, struct eventfds *e, bool set_all)
 {
-	unsigned int i;
+	unsigned int i, count = c->dev->msix_count;
 
 	e->count = 0;
 	if (!EXPECT(count >= 2 && count <= 64, "MSI-X count %u", count))
@@ -773,7 +718,7 @@ static bool eventfds_open(struct test_env *env, struct eventfds *e, unsigned int
 			return false;
 		e->count++;
 	}
-	return true;
+	return !set_all || EXPECT_OK(vnvme_irq_set_eventfds(c->dev, MSIX, 0, count, e->fd));
 }
 
 static void eventfds_close(struct eventfds *e)
@@ -783,7 +728,7 @@ static void eventfds_close(struct eventfds *e)
 }
 
 /* Exactly vector `fired` (or none if < 0) of e has been signalled. */
-static void expect_only_signalled(struct test_env *env, const struct eventfds *e, int fired)
+static void expect_only_signalled(struct tctx *c, const struct eventfds *e, int fired)
 {
 	unsigned int i;
 
@@ -791,141 +736,127 @@ static void expect_only_signalled(struct test_env *env, const struct eventfds *e
 		bool want = (int)i == fired;
 		bool got = signalled(e->fd[i], want ? IRQ_WAIT_MS : 0);
 
-		check(env, got == want, __LINE__, "vector %u %s", i,
-		      want ? "was not signalled" : "was signalled unexpectedly");
+		tc_check(c, got == want, __LINE__, "vector %u %s", i,
+			 want ? "was not signalled" : "was signalled unexpectedly");
 	}
 }
 
-static void test_msix_all_vectors(struct test_env *env)
+/* Trigger vector through VFIO; then exactly `fired` (none if < 0) signals. */
+static void expect_trigger(struct tctx *c, const struct eventfds *e, unsigned int vector,
+			   int fired)
 {
-	unsigned int n = env->dev->msix_count, k;
-	struct eventfds e;
+	int ret = vnvme_irq_trigger(c->dev, MSIX, vector, 1);
 
-	if (!eventfds_open(env, &e, n))
-		goto out;
-	if (!EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, n, e.fd)))
-		goto out;
-	for (k = 0; k < n; k++) {
-		diag("trigger vector %u", k);
-		EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, k, 1));
-		expect_only_signalled(env, &e, (int)k);
+	tc_check(c, ret == 0, __LINE__, "trigger of vector %u returned %d (%s)", vector, ret,
+		 strerror(-ret));
+	expect_only_signalled(c, e, fired);
+}
+
+static void test_msix_all_vectors(struct tctx *c)
+{
+	struct eventfds e;
+	unsigned int k;
+
+	if (eventfds_open(c, &e, true)) {
+		for (k = 0; k < e.count; k++) {
+			tc_diag("trigger vector %u", k);
+			expect_trigger(c, &e, k, (int)k);
+		}
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
 	}
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-out:
 	eventfds_close(&e);
 }
 
 /* QEMU's pattern: disable, enable N with fd -1 for masked vectors, then per-vector updates. */
-static void test_msix_partial_ranges(struct test_env *env)
+static void test_msix_partial_ranges(struct tctx *c)
 {
-	unsigned int n = env->dev->msix_count, last = n - 1;
+	unsigned int n = c->dev->msix_count, last = n - 1, i;
+	struct eventfds e;
 	int fds[64];
-	struct eventfds e;
-	unsigned int i;
 
-	if (!eventfds_open(env, &e, n))
-		goto out;
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-	for (i = 0; i < n; i++)
-		fds[i] = i == 0 ? e.fd[0] : -1;
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, n, fds));
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, last, 1, &e.fd[last]));
-	EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, last, 1));
-	expect_only_signalled(env, &e, (int)last);
-	EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1));
-	expect_only_signalled(env, &e, 0);
-	/* A vector with fd -1 stays silent. */
-	EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1));
-	expect_only_signalled(env, &e, -1);
-	/* Two vectors set from the middle of the table. */
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 2, &e.fd[1]));
-	EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 2, 1));
-	expect_only_signalled(env, &e, 2);
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-out:
+	if (eventfds_open(c, &e, false)) {
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
+		for (i = 0; i < n; i++)
+			fds[i] = i == 0 ? e.fd[0] : -1;
+		EXPECT_OK(vnvme_irq_set_eventfds(c->dev, MSIX, 0, n, fds));
+		EXPECT_OK(vnvme_irq_set_eventfds(c->dev, MSIX, last, 1, &e.fd[last]));
+		expect_trigger(c, &e, last, (int)last);
+		expect_trigger(c, &e, 0, 0);
+		/* A vector with fd -1 stays silent. */
+		expect_trigger(c, &e, 1, -1);
+		/* Two vectors set from the middle of the table. */
+		EXPECT_OK(vnvme_irq_set_eventfds(c->dev, MSIX, 1, 2, &e.fd[1]));
+		expect_trigger(c, &e, 2, 2);
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
+	}
 	eventfds_close(&e);
 }
 
-static void test_msix_unset_vector(struct test_env *env)
+static void test_msix_unset_vector(struct tctx *c)
 {
-	unsigned int n = env->dev->msix_count;
-	int none = -1;
 	struct eventfds e;
+	int none = -1;
 
-	if (!eventfds_open(env, &e, n))
-		goto out;
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, n, e.fd));
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &none));
-	EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1));
-	expect_only_signalled(env, &e, -1);
-	EXPECT_OK(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1));
-	expect_only_signalled(env, &e, 0);
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-out:
+	if (eventfds_open(c, &e, true)) {
+		EXPECT_OK(vnvme_irq_set_eventfds(c->dev, MSIX, 1, 1, &none));
+		expect_trigger(c, &e, 1, -1);
+		expect_trigger(c, &e, 0, 0);
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
+	}
 	eventfds_close(&e);
 }
 
-static void test_msix_trigger_bool(struct test_env *env)
+static void test_msix_trigger_bool(struct tctx *c)
 {
 	const uint32_t flags = VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER;
-	unsigned int n = env->dev->msix_count;
 	uint8_t yes = 1, no = 0;
 	struct eventfds e;
 
-	if (!eventfds_open(env, &e, n))
-		goto out;
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, n, e.fd));
-	EXPECT_OK(vnvme_set_irqs(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, flags, 1, 1, &yes));
-	expect_only_signalled(env, &e, 1);
-	EXPECT_OK(vnvme_set_irqs(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, flags, 1, 1, &no));
-	expect_only_signalled(env, &e, -1);
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-out:
+	if (eventfds_open(c, &e, true)) {
+		EXPECT_OK(vnvme_set_irqs(c->dev, MSIX, flags, 1, 1, &yes));
+		expect_only_signalled(c, &e, 1);
+		EXPECT_OK(vnvme_set_irqs(c->dev, MSIX, flags, 1, 1, &no));
+		expect_only_signalled(c, &e, -1);
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
+	}
 	eventfds_close(&e);
 }
 
-static void test_msix_disable(struct test_env *env)
+static void test_msix_disable(struct tctx *c)
 {
-	unsigned int n = env->dev->msix_count;
 	struct eventfds e;
 
-	if (!eventfds_open(env, &e, n))
-		goto out;
-	EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, n, e.fd));
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-	/* Triggering a disabled vector may succeed or fail, but must not signal. */
-	vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1);
-	expect_only_signalled(env, &e, -1);
-	/* Disabling twice is fine. */
-	EXPECT_OK(vnvme_irq_disable(env->dev, VFIO_PCI_MSIX_IRQ_INDEX));
-out:
+	if (eventfds_open(c, &e, true)) {
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
+		/* Triggering a disabled vector may succeed or fail, but must not signal. */
+		vnvme_irq_trigger(c->dev, MSIX, 0, 1);
+		expect_only_signalled(c, &e, -1);
+		/* Disabling twice is fine. */
+		EXPECT_OK(vnvme_irq_disable(c->dev, MSIX));
+	}
 	eventfds_close(&e);
 }
 
-static void test_msix_out_of_range(struct test_env *env)
+static void test_msix_out_of_range(struct tctx *c)
 {
-	unsigned int n = env->dev->msix_count;
+	unsigned int n = c->dev->msix_count;
+	struct eventfds e;
 	int fds[65];
-	struct eventfds e;
-	unsigned int i;
 
-	if (!eventfds_open(env, &e, n))
-		goto out;
-	for (i = 0; i < n; i++)
-		fds[i] = e.fd[i];
-	fds[n] = e.fd[0];
-	EXPECT_ERRNO(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, n, 1, fds), EINVAL);
-	EXPECT_ERRNO(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, n + 1, fds),
-		     EINVAL);
-	EXPECT_ERRNO(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, n - 1, 2, fds),
-		     EINVAL);
-	EXPECT_ERRNO(vnvme_irq_trigger(env->dev, VFIO_PCI_MSIX_IRQ_INDEX, n, 1), EINVAL);
-	expect_only_signalled(env, &e, -1);
-out:
+	if (eventfds_open(c, &e, false)) {
+		/* One more fd than there are vectors */
+		memcpy(fds, e.fd, n * sizeof(fds[0]));
+		fds[n] = e.fd[0];
+		EXPECT_ERRNO(vnvme_irq_set_eventfds(c->dev, MSIX, n, 1, fds), EINVAL);
+		EXPECT_ERRNO(vnvme_irq_set_eventfds(c->dev, MSIX, 0, n + 1, fds), EINVAL);
+		EXPECT_ERRNO(vnvme_irq_set_eventfds(c->dev, MSIX, n - 1, 2, fds), EINVAL);
+		EXPECT_ERRNO(vnvme_irq_trigger(c->dev, MSIX, n, 1), EINVAL);
+		expect_only_signalled(c, &e, -1);
+	}
 	eventfds_close(&e);
 }
 
-static void test_irq_other_indexes(struct test_env *env)
+static void test_irq_other_indexes(struct tctx *c)
 {
 	static const unsigned int indexes[] = {
 		VFIO_PCI_INTX_IRQ_INDEX, VFIO_PCI_MSI_IRQ_INDEX, VFIO_PCI_ERR_IRQ_INDEX,
@@ -936,26 +867,26 @@ static void test_irq_other_indexes(struct test_env *env)
 
 	if (!EXPECT(fd >= 0, "eventfd"))
 		return;
-	for (i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
-		diag("index %u", indexes[i]);
-		EXPECT_ERRNO(vnvme_irq_set_eventfds(env->dev, indexes[i], 0, 1, &fd), EINVAL);
+	for (i = 0; i < ARRAY_LEN(indexes); i++) {
+		tc_diag("index %u", indexes[i]);
+		EXPECT_ERRNO(vnvme_irq_set_eventfds(c->dev, indexes[i], 0, 1, &fd), EINVAL);
 	}
 	close(fd);
 }
 
-static void test_req_irq(struct test_env *env)
+static void test_req_irq(struct tctx *c)
 {
 	int fds[2], none = -1;
 
 	fds[0] = vnvme_eventfd_create();
 	fds[1] = vnvme_eventfd_create();
 	if (EXPECT(fds[0] >= 0 && fds[1] >= 0, "eventfd")) {
-		EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, fds));
-		EXPECT_ERRNO(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 2, fds),
+		EXPECT_OK(vnvme_irq_set_eventfds(c->dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, fds));
+		EXPECT_ERRNO(vnvme_irq_set_eventfds(c->dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 2, fds),
 			     EINVAL);
-		EXPECT_ERRNO(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_REQ_IRQ_INDEX, 1, 1, fds),
+		EXPECT_ERRNO(vnvme_irq_set_eventfds(c->dev, VFIO_PCI_REQ_IRQ_INDEX, 1, 1, fds),
 			     EINVAL);
-		EXPECT_OK(vnvme_irq_set_eventfds(env->dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &none));
+		EXPECT_OK(vnvme_irq_set_eventfds(c->dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &none));
 		EXPECT(!signalled(fds[0], 0), "REQ signalled without a removal");
 	}
 	close(fds[0]);
@@ -966,40 +897,55 @@ static void test_req_irq(struct test_env *env)
 /* Reset                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static void test_device_reset(struct test_env *env)
+static void test_device_reset(struct tctx *c)
 {
-	bar_wr(env, NVME_REG_CC, 4, NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4));
-	bar_wr(env, NVME_REG_AQA, 4, 0x001f001f);
-	bar_wr(env, NVME_REG_ASQ, 8, 0x10000000);
-	bar_wr(env, NVME_REG_ACQ, 8, 0x20000000);
-	cfg_wr(env, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	if (!EXPECT_OK(vnvme_device_reset(env->dev)))
+	bar_wr(c, NVME_REG_CC, 4, NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4));
+	bar_wr(c, NVME_REG_AQA, 4, 0x001f001f);
+	bar_wr(c, NVME_REG_ASQ, 8, 0x10000000);
+	bar_wr(c, NVME_REG_ACQ, 8, 0x20000000);
+	cfg_wr(c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	if (!EXPECT_OK(vnvme_device_reset(c->dev)))
 		return;
-	EXPECT_EQ(bar_rd(env, NVME_REG_CC, 4), 0);
-	EXPECT_EQ(bar_rd(env, NVME_REG_CSTS, 4), 0);
-	EXPECT_EQ(bar_rd(env, NVME_REG_AQA, 4), 0);
-	EXPECT_EQ(bar_rd(env, NVME_REG_ASQ, 8), 0);
-	EXPECT_EQ(bar_rd(env, NVME_REG_ACQ, 8), 0);
-	EXPECT_EQ(cfg_rd(env, PCI_COMMAND, 2), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CC, 4), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CSTS, 4), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_AQA, 4), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_ASQ, 8), 0);
+	EXPECT_EQ(bar_rd(c, NVME_REG_ACQ, 8), 0);
+	EXPECT_EQ(cfg_rd(c, PCI_COMMAND, 2), 0);
 }
 
 /* ------------------------------------------------------------------------ */
 /* NVMe controller                                                           */
 /* ------------------------------------------------------------------------ */
 
-static bool ctrl_up(struct test_env *env, struct vnvme_ctrl *ctrl, int admin_irq_fd)
+/* ctrl_down is due even when this fails (vnvme_ctrl_init clears ctrl first). */
+static bool ctrl_up(struct tctx *c, struct vnvme_dev *dev, struct vnvme_ctrl *ctrl,
+		    int admin_irq_fd)
 {
-	if (!EXPECT_OK(vnvme_ctrl_init(ctrl, env->dev)))
+	if (!EXPECT_OK(vnvme_ctrl_init(ctrl, dev)))
 		return false;
 	ctrl->cmd_timeout_ms = 15000;	/* TCG VMs are slow */
 	return EXPECT_OK(vnvme_ctrl_enable(ctrl, 0, admin_irq_fd));
 }
 
-static void ctrl_down(struct test_env *env, struct vnvme_ctrl *ctrl)
+static void ctrl_down(struct tctx *c, struct vnvme_ctrl *ctrl)
 {
 	if (ctrl->dev)
 		EXPECT_OK(vnvme_ctrl_disable(ctrl));
 	vnvme_ctrl_fini(ctrl);
+}
+
+/* Controller up without interrupts and namespace c->nsid ready; without one the case skips. */
+static bool ns_up(struct tctx *c, struct vnvme_ctrl *ctrl, struct vnvme_ns *ns)
+{
+	int ret;
+
+	if (!ctrl_up(c, c->dev, ctrl, -1))
+		return false;
+	ret = vnvme_ns_init(ns, ctrl, c->nsid);
+	if (ret)
+		tc_skip(c, "namespace %u not usable (%d: %s)", c->nsid, ret, vnvme_last_error());
+	return !ret;
 }
 
 static void fixed_string(char *out, const char *field, size_t len)
@@ -1018,77 +964,69 @@ static bool printable(const char *s)
 	return true;
 }
 
-static void test_controller_enable_identify(struct test_env *env)
+static void test_controller_enable_identify(struct tctx *c)
 {
 	struct vnvme_ctrl ctrl;
 	struct nvme_id_ctrl id;
-	char sn[21], mn[41], path[PATH_MAX], sysfs_serial[64];
+	char sn[21], mn[41], sysfs_serial[64];
 
-	if (!ctrl_up(env, &ctrl, -1))
+	if (!ctrl_up(c, c->dev, &ctrl, -1))
 		goto out;
-	EXPECT_EQ(bar_rd(env, NVME_REG_CSTS, 4) & (NVME_CSTS_RDY | NVME_CSTS_CFS), NVME_CSTS_RDY);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CSTS, 4) & (NVME_CSTS_RDY | NVME_CSTS_CFS), NVME_CSTS_RDY);
 	if (!EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id)))
 		goto out;
 	fixed_string(sn, id.sn, sizeof(id.sn));
 	fixed_string(mn, id.mn, sizeof(id.mn));
-	diag("SN '%s' MN '%s' VID 0x%04x", sn, mn, id.vid);
-	EXPECT_EQ(id.vid, cfg_rd(env, PCI_VENDOR_ID, 2));
-	EXPECT_EQ(id.ssvid, cfg_rd(env, PCI_SUBSYSTEM_VENDOR_ID, 2));
+	tc_diag("SN '%s' MN '%s' VID 0x%04x", sn, mn, id.vid);
+	EXPECT_EQ(id.vid, cfg_rd(c, PCI_VENDOR_ID, 2));
+	EXPECT_EQ(id.ssvid, cfg_rd(c, PCI_SUBSYSTEM_VENDOR_ID, 2));
 	EXPECT(sn[0] && printable(sn), "serial '%s'", sn);
 	EXPECT(mn[0] && printable(mn), "model '%s'", mn);
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/vnvme/serial", env->uuid);
-	if (read_sysfs(path, sysfs_serial, sizeof(sysfs_serial)))
+	if (!tc_sysfs_read(c, "vnvme/serial", sysfs_serial, sizeof(sysfs_serial)))
 		EXPECT(!strcmp(sn, sysfs_serial), "serial '%s', sysfs says '%s'", sn, sysfs_serial);
 	EXPECT_EQ(id.sqes, 0x66);
 	EXPECT_EQ(id.cqes, 0x44);
 	EXPECT(id.nn >= 1, "NN %u", id.nn);
 	EXPECT(id.ver == 0 || id.ver == NVME_VS(1, 4, 0), "VER 0x%x", id.ver);
 out:
-	ctrl_down(env, &ctrl);
-	EXPECT_EQ(bar_rd(env, NVME_REG_CSTS, 4) & NVME_CSTS_RDY, 0);
+	ctrl_down(c, &ctrl);
+	EXPECT_EQ(bar_rd(c, NVME_REG_CSTS, 4) & NVME_CSTS_RDY, 0);
 }
 
-static int read_serial(struct test_env *env, struct vnvme_dev *dev, char *sn)
+static bool read_serial(struct tctx *c, struct vnvme_dev *dev, char *sn)
 {
 	struct vnvme_ctrl ctrl;
 	struct nvme_id_ctrl id;
-	int ret;
+	bool ok = ctrl_up(c, dev, &ctrl, -1) &&
+		  EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id));
 
-	ret = vnvme_ctrl_init(&ctrl, dev);
-	if (ret)
-		return ret;
-	ctrl.cmd_timeout_ms = 15000;
-	ret = vnvme_ctrl_enable(&ctrl, 0, -1);
-	if (!ret)
-		ret = vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id);
-	if (!ret)
+	if (ok)
 		fixed_string(sn, id.sn, sizeof(id.sn));
-	EXPECT_OK(vnvme_ctrl_disable(&ctrl));
-	vnvme_ctrl_fini(&ctrl);
-	return ret;
+	ctrl_down(c, &ctrl);
+	return ok;
 }
 
-static void test_controller_serial_unique(struct test_env *env)
+static void test_controller_serial_unique(struct tctx *c)
 {
-	struct vnvme_dev *peer;
+	const char *peer_uuid = tc_get(c, "peer");
 	char sn[21] = "", peer_sn[21] = "";
+	struct vnvme_dev *peer;
 
-	if (!env->peer_uuid) {
-		skip(env, "no --peer instance given");
+	if (!peer_uuid) {
+		tc_skip(c, "no --set peer=UUID instance given");
 		return;
 	}
-	if (!EXPECT_OK(vnvme_open(env->peer_uuid, &env->open_opts, &peer)))
+	if (!EXPECT_OK(vnvme_open(peer_uuid, &c->open_opts, &peer)))
 		return;
-	if (EXPECT_OK(read_serial(env, env->dev, sn)) &&
-	    EXPECT_OK(read_serial(env, peer, peer_sn))) {
-		diag("serials '%s' and '%s'", sn, peer_sn);
+	if (read_serial(c, c->dev, sn) && read_serial(c, peer, peer_sn)) {
+		tc_diag("serials '%s' and '%s'", sn, peer_sn);
 		EXPECT(strcmp(sn, peer_sn) != 0, "two instances share serial '%s'", sn);
 	}
 	vnvme_close(peer);
 }
 
 /* The admin CQ signals MSI-X vector 0. */
-static void test_controller_admin_interrupt(struct test_env *env)
+static void test_controller_admin_interrupt(struct tctx *c)
 {
 	struct nvme_sqe sqe = {
 		.opcode = NVME_ADMIN_IDENTIFY,
@@ -1098,10 +1036,10 @@ static void test_controller_admin_interrupt(struct test_env *env)
 	struct nvme_cqe cqe;
 	int fd;
 
-	if (!EXPECT_OK(vnvme_msix_enable(env->dev, 1)))
+	if (!EXPECT_OK(vnvme_msix_enable(c->dev, 1)))
 		return;
-	fd = vnvme_msix_fd(env->dev, 0);
-	if (!ctrl_up(env, &ctrl, fd))
+	fd = vnvme_msix_fd(c->dev, 0);
+	if (!ctrl_up(c, c->dev, &ctrl, fd))
 		goto out;
 	vnvme_eventfd_consume(fd);
 	EXPECT_OK(vnvme_set_prps(&sqe, ctrl.scratch.iova, 4096, NULL));
@@ -1114,20 +1052,20 @@ static void test_controller_admin_interrupt(struct test_env *env)
 		EXPECT_EQ(NVME_CQE_STATUS_FIELD(cqe.status), 0);
 	}
 out:
-	ctrl_down(env, &ctrl);
-	vnvme_msix_disable(env->dev);
+	ctrl_down(c, &ctrl);
+	vnvme_msix_disable(c->dev);
 }
 
 /* Create and delete I/O queue pairs, polled and with an interrupt vector. */
-static void test_controller_io_queues(struct test_env *env)
+static void test_controller_io_queues(struct tctx *c)
 {
 	struct nvme_sqe sqe;
 	struct vnvme_ctrl ctrl;
 	struct vnvme_queue *q;
 
-	if (!EXPECT_OK(vnvme_msix_enable(env->dev, 2)))
+	if (!EXPECT_OK(vnvme_msix_enable(c->dev, 2)))
 		return;
-	if (!ctrl_up(env, &ctrl, vnvme_msix_fd(env->dev, 0)))
+	if (!ctrl_up(c, c->dev, &ctrl, vnvme_msix_fd(c->dev, 0)))
 		goto out;
 	if (EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 1, 64, -1, &q)))
 		EXPECT_OK(vnvme_delete_io_queue_pair(&ctrl, 1));
@@ -1142,39 +1080,33 @@ static void test_controller_io_queues(struct test_env *env)
 		EXPECT_OK(vnvme_delete_io_queue_pair(&ctrl, 1));
 	}
 out:
-	ctrl_down(env, &ctrl);
-	vnvme_msix_disable(env->dev);
+	ctrl_down(c, &ctrl);
+	vnvme_msix_disable(c->dev);
 }
 
-/* Data through namespace 1, if the instance has one attached. */
-static void test_namespace_io(struct test_env *env)
+/* Data through namespace --nsid (default 1), if the instance has one attached. */
+static void test_namespace_io(struct tctx *c)
 {
 	struct vnvme_queue *queues[2];
 	struct vnvme_bench_result res;
 	struct vnvme_ctrl ctrl;
 	struct vnvme_ns ns;
 	uint64_t nlb;
-	int ret;
 
-	if (!ctrl_up(env, &ctrl, -1))
+	if (!ns_up(c, &ctrl, &ns))
 		goto out;
-	ret = vnvme_ns_init(&ns, &ctrl, 1);
-	if (ret) {
-		skip(env, "namespace 1 not usable (%d: %s)", ret, vnvme_last_error());
-		goto out;
-	}
 	if (!EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 1, 32, -1, &queues[0])) ||
 	    !EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 2, 32, -1, &queues[1])))
 		goto out;
 	nlb = ns.nsze < 512 ? ns.nsze : 512;
 	EXPECT_OK(vnvme_verify_range(&ns, queues, 2, 0, nlb, 8192, 4, 0x5eed, &res));
-	diag("verified %llu blocks of %u bytes", (unsigned long long)nlb, ns.lba_size);
+	tc_diag("verified %llu blocks of %u bytes", (unsigned long long)nlb, ns.lba_size);
 out:
-	ctrl_down(env, &ctrl);
+	ctrl_down(c, &ctrl);
 }
 
 /* Compare, Verify, Write Zeroes, DSM and Flush as Identify Controller advertises them. */
-static void test_namespace_commands(struct test_env *env)
+static void test_namespace_commands(struct tctx *c)
 {
 	const uint32_t nlb = 16, seed = 0xc0ffee;
 	struct vnvme_dma_buf data = { 0 }, ranges = { 0 };
@@ -1187,24 +1119,19 @@ static void test_namespace_commands(struct test_env *env)
 	size_t i, len;
 	int ret;
 
-	if (!ctrl_up(env, &ctrl, -1))
+	if (!ns_up(c, &ctrl, &ns))
 		goto out;
-	ret = vnvme_ns_init(&ns, &ctrl, 1);
-	if (ret) {
-		skip(env, "namespace 1 not usable (%d: %s)", ret, vnvme_last_error());
-		goto out;
-	}
 	if (!EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id)) ||
 	    !EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 1, 16, -1, &q)) ||
 	    !EXPECT(ns.nsze > 2 * nlb, "namespace of %llu blocks", (unsigned long long)ns.nsze))
 		goto out;
 	slba = ns.nsze - nlb;	/* the end of the namespace */
 	len = (size_t)nlb * ns.lba_size;
-	if (!EXPECT_OK(vnvme_dma_alloc(env->dev, len, &data)) ||
-	    !EXPECT_OK(vnvme_dma_alloc(env->dev, 4096, &ranges)))
+	if (!EXPECT_OK(vnvme_dma_alloc(c->dev, len, &data)) ||
+	    !EXPECT_OK(vnvme_dma_alloc(c->dev, 4096, &ranges)))
 		goto out;
-	diag("ONCS 0x%x VWC 0x%x, blocks %llu..%llu", id.oncs, id.vwc,
-	     (unsigned long long)slba, (unsigned long long)(slba + nlb - 1));
+	tc_diag("ONCS 0x%x VWC 0x%x, blocks %llu..%llu", id.oncs, id.vwc,
+		(unsigned long long)slba, (unsigned long long)(slba + nlb - 1));
 
 	vnvme_pattern_fill(data.vaddr, ns.lba_size, slba, nlb, seed);
 	EXPECT_OK(vnvme_io_write(&ns, q, slba, nlb, &data));
@@ -1242,9 +1169,9 @@ static void test_namespace_commands(struct test_env *env)
 	EXPECT(ret > 0 && NVME_STATUS_CODE(ret) == NVME_SC_LBA_RANGE,
 	       "read across the end returned %d", ret);
 out:
-	vnvme_dma_free(env->dev, &data);
-	vnvme_dma_free(env->dev, &ranges);
-	ctrl_down(env, &ctrl);
+	vnvme_dma_free(c->dev, &data);
+	vnvme_dma_free(c->dev, &ranges);
+	ctrl_down(c, &ctrl);
 }
 
 /*
@@ -1253,35 +1180,37 @@ out:
  * IOVA is mapped again or declare itself fatal (CSTS.CFS); either way a
  * controller reset must bring it back.
  */
-static void test_dma_unmap_live_queues(struct test_env *env)
+static void test_dma_unmap_live_queues(struct tctx *c)
 {
-	struct vnvme_dev *dev = env->dev;
+	struct vnvme_dev *dev = c->dev;
 	struct nvme_id_ctrl id;
 	struct vnvme_ctrl ctrl;
 	struct vnvme_queue *q;
 	uint64_t csts;
+	int ret;
 
-	if (!ctrl_up(env, &ctrl, -1))
+	if (!ctrl_up(c, c->dev, &ctrl, -1))
 		goto out;
 	if (!EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 1, 32, -1, &q)) ||
 	    !EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id)))
 		goto out;
-	if (!EXPECT_OK(vnvme_dma_unmap(dev, dev->arena.iova, dev->arena.size)))
+	/* The whole arena, whichever pieces the harness mapped it in (tcase maps chunks). */
+	ret = vnvme_arena_unmap(dev, 0, dev->arena.size);
+	if (!EXPECT(ret > 0, "unmap of the arena returned %d (%s)", ret, vnvme_last_error()))
 		goto out;
-	dev->arena_mapped = false;
-	if (!EXPECT_OK(vnvme_dma_map(dev, dev->arena.vaddr, dev->arena.iova, dev->arena.size)))
+	ret = vnvme_arena_remap_all(dev);
+	if (!EXPECT(ret > 0, "map of the arena returned %d (%s)", ret, vnvme_last_error()))
 		goto out;
-	dev->arena_mapped = true;
-	csts = bar_rd(env, NVME_REG_CSTS, 4);
+	csts = bar_rd(c, NVME_REG_CSTS, 4);
 	if (csts & NVME_CSTS_CFS)
-		diag("controller fatal after the unmap (CSTS 0x%llx): allowed, resetting",
-		     (unsigned long long)csts);
+		tc_diag("controller fatal after the unmap (CSTS 0x%llx): allowed, resetting",
+			(unsigned long long)csts);
 	else
 		EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id));
 	if (EXPECT_OK(vnvme_ctrl_enable(&ctrl, 0, -1)))
 		EXPECT_OK(vnvme_identify(&ctrl, NVME_ID_CNS_CTRL, 0, &id));
 out:
-	ctrl_down(env, &ctrl);
+	ctrl_down(c, &ctrl);
 }
 
 /* Removing the instance while it is open asks userspace to let go (REQ). */
@@ -1302,23 +1231,27 @@ static void *remove_instance(void *arg)
 	return NULL;
 }
 
-static void test_req_irq_on_remove(struct test_env *env)
+static void test_req_irq_on_remove(struct tctx *c)
 {
 	struct remove_job job = { .error = 0 };
 	char dir[256];
 	pthread_t thread;
 	struct stat st;
 
-	if (!EXPECT_OK(vnvme_req_irq_enable(env->dev)))
+	if (!tc_get_long(c, "remove", 1)) {
+		tc_skip(c, "--set remove=0");
 		return;
-	snprintf(dir, sizeof(dir), "/sys/bus/mdev/devices/%s", env->uuid);
+	}
+	if (!EXPECT_OK(vnvme_req_irq_enable(c->dev)))
+		return;
+	snprintf(dir, sizeof(dir), "/sys/bus/mdev/devices/%s", c->uuid);
 	snprintf(job.path, sizeof(job.path), "%s/remove", dir);
 	if (!EXPECT(!pthread_create(&thread, NULL, remove_instance, &job), "pthread_create"))
 		return;
 	/* The kernel asks right away, then every 10 s until the device is closed. */
-	EXPECT(signalled(env->dev->req_fd, 25000), "no REQ interrupt within 25 s of remove");
-	vnvme_close(env->dev);
-	env->dev = NULL;
+	EXPECT(signalled(c->dev->req_fd, 25000), "no REQ interrupt within 25 s of remove");
+	vnvme_close(c->dev);
+	c->dev = NULL;
 	pthread_join(thread, NULL);
 	EXPECT(job.error == 0, "write %s: %s", job.path, strerror(job.error));
 	EXPECT(stat(dir, &st) != 0, "%s still exists", dir);
@@ -1326,12 +1259,7 @@ static void test_req_irq_on_remove(struct test_env *env)
 
 /* ------------------------------------------------------------------------ */
 
-struct test_case {
-	const char *name;
-	void (*run)(struct test_env *env);
-};
-
-static const struct test_case cases[] = {
+static const struct tcase cases[] = {
 	{ "device_info", test_device_info },
 	{ "region_bar0", test_region_bar0 },
 	{ "region_bar1_to_bar5_empty", test_region_bar1_to_bar5 },
@@ -1386,111 +1314,10 @@ static const struct test_case cases[] = {
 	{ "req_irq_on_remove", test_req_irq_on_remove },
 };
 
-#define NR_CASES	(sizeof(cases) / sizeof(cases[0]))
-
-/* A case stuck in the kernel: report it and stop, rather than hang the VM run. */
-static void on_timeout(int sig)
-{
-	ssize_t n;
-
-	(void)sig;
-	n = write(STDOUT_FILENO, timeout_line, strlen(timeout_line));
-	(void)n;
-	_exit(1);
-}
-
-static void find_type(struct test_env *env)
-{
-	static const struct {
-		const char *name;
-		unsigned int vectors;
-	} types[] = {
-		{ "vnvme-small", 5 }, { "vnvme-medium", 17 }, { "vnvme-large", 33 },
-	};
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *base;
-	ssize_t n;
-	size_t i;
-
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/mdev_type", env->uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0) {
-		snprintf(env->type_name, sizeof(env->type_name), "unknown");
-		return;
-	}
-	link[n] = '\0';
-	base = strrchr(link, '/');
-	snprintf(env->type_name, sizeof(env->type_name), "%.63s", base ? base + 1 : link);
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (!strcmp(env->type_name, types[i].name))
-			env->expected_msix = types[i].vectors;
-}
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: vfio_device_test [--iommufd] [--peer UUID] [--no-remove] UUID\n");
-	return 2;
-}
-
 int main(int argc, char **argv)
 {
-	struct test_env env = { 0 };
-	unsigned int i, passed = 0, failed = 0, skipped = 0;
-	bool no_remove = false;
-	int ret, argi;
-
-	for (argi = 1; argi < argc && argv[argi][0] == '-'; argi++) {
-		if (!strcmp(argv[argi], "--iommufd"))
-			env.open_opts.use_iommufd = true;
-		else if (!strcmp(argv[argi], "--no-remove"))
-			no_remove = true;
-		else if (!strcmp(argv[argi], "--peer") && argi + 1 < argc)
-			env.peer_uuid = argv[++argi];
-		else
-			return usage();
-	}
-	if (argi != argc - 1)
-		return usage();
-	env.uuid = argv[argi];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_timeout);
-	find_type(&env);
-
-	printf("KTAP version 1\n");
-	printf("# vfio_device_test: instance %s, type %s, %s\n", env.uuid, env.type_name,
-	       env.open_opts.use_iommufd ? "iommufd" : "type1");
-	printf("1..%zu\n", NR_CASES);
-	ret = vnvme_open(env.uuid, &env.open_opts, &env.dev);
-	if (ret)
-		diag("cannot open the instance: %s", vnvme_last_error());
-
-	for (i = 0; i < NR_CASES; i++) {
-		env.case_failed = false;
-		env.skip_reason = NULL;
-		if (!strcmp(cases[i].name, "req_irq_on_remove") && no_remove)
-			skip(&env, "--no-remove");
-		else if (!env.dev)
-			env.case_failed = true;
-		else {
-			snprintf(timeout_line, sizeof(timeout_line),
-				 "# timed out after %d s\nnot ok %u %s\nBail out! %s hung\n",
-				 CASE_TIMEOUT_S, i + 1, cases[i].name, cases[i].name);
-			alarm(CASE_TIMEOUT_S);
-			cases[i].run(&env);
-			alarm(0);
-		}
-		if (env.skip_reason) {
-			printf("ok %u %s # SKIP %s\n", i + 1, cases[i].name, env.skip_reason);
-			skipped++;
-		} else if (env.case_failed) {
-			printf("not ok %u %s\n", i + 1, cases[i].name);
-			failed++;
-		} else {
-			printf("ok %u %s\n", i + 1, cases[i].name);
-			passed++;
-		}
-	}
-	vnvme_close(env.dev);
-	printf("# vfio_device_test: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
-	return failed ? 1 : 0;
+	return tcase_main(argc, argv, "vfio_device_test",
+			  "  --set peer=UUID  a second instance: its serial number must differ\n"
+			  "  --set remove=0   skip req_irq_on_remove (it removes the instance)\n",
+			  cases, ARRAY_LEN(cases));
 }

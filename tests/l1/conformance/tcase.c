@@ -161,13 +161,11 @@ int tc_kmsg_check(char *out, size_t size)
 /* sysfs                                                                     */
 /* ------------------------------------------------------------------------ */
 
-int tc_sysfs_read(struct tctx *c, const char *rel, char *buf, size_t size)
+int tc_file_read(const char *path, char *buf, size_t size)
 {
-	char path[512];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", c->sysfs, rel);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -179,6 +177,14 @@ int tc_sysfs_read(struct tctx *c, const char *rel, char *buf, size_t size)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	return 0;
+}
+
+int tc_sysfs_read(struct tctx *c, const char *rel, char *buf, size_t size)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", c->sysfs, rel);
+	return tc_file_read(path, buf, size);
 }
 
 int tc_file_write(const char *path, const char *value)

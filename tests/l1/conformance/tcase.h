@@ -97,6 +97,17 @@ void tc_skip(struct tctx *c, const char *fmt, ...) __attribute__((format(printf,
 		 #ret, ret_, ret_ < 0 ? strerror(-ret_) : "success"); \
 })
 
+/* A system call wrapper's -errno: any error, or this one. */
+#define EXPECT_FAILS(ret) ({ \
+	int ret_ = (ret); \
+	tc_check(c, ret_ < 0, __LINE__, "%s returned %d, expected an error", #ret, ret_); \
+})
+#define EXPECT_ERRNO(ret, err) ({ \
+	int ret_ = (ret); \
+	tc_check(c, ret_ == -(err), __LINE__, "%s returned %d (%s), expected -%s", #ret, \
+		 ret_, ret_ < 0 ? strerror(-ret_) : "no error", #err); \
+})
+
 /* --set key=value lookups */
 const char *tc_get(struct tctx *c, const char *key);
 long tc_get_long(struct tctx *c, const char *key, long fallback);
@@ -128,7 +139,8 @@ int tc_sysfs_read(struct tctx *c, const char *rel, char *buf, size_t size);
 int tc_sysfs_write(struct tctx *c, const char *rel, const char *value);
 long tc_sysfs_long(struct tctx *c, const char *rel, long fallback);
 
-/* Subsystem-wide reads and writes (any path). */
+/* Subsystem-wide reads and writes (any path); reads drop trailing newlines and spaces. */
+int tc_file_read(const char *path, char *buf, size_t size);
 int tc_file_write(const char *path, const char *value);
 
 /* Kernel log: reports since tc_kmsg_mark(); 0 when clean, else lines in out. */

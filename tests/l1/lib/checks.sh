@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Setup and postconditions shared by the conformance, hostile, fuzz and fault suites
-# (tests/l1/suites/3x-*.sh, 4x-*.sh). Source after tests/lib/ktap.sh.
+# (tests/l1/suites/3x-*.sh, 4x-*.sh); 10-vfio-device.sh uses fold_ktap. Source after
+# tests/lib/ktap.sh.
 #
 # The postcondition of every hostile and fault test (post_check): the kernel log gained no
 # Oops/BUG/WARNING/refcount/list-corruption/lockdep/hung-task report, the instance still
@@ -170,10 +171,12 @@ post_check() {
 	return $fail
 }
 
-# Re-emit a test program's KTAP through this suite's ktap functions. Cases that did not
-# run (a crash or a hang) are reported as one more failure.
+# fold_ktap [PREFIX [MISSING_NAME]]: re-emit a test program's KTAP through this suite's
+# ktap functions, case names prefixed with PREFIX. Cases that did not run (a crash or a
+# hang) are reported as one more failure, named MISSING_NAME (default PREFIXcompleted).
 fold_ktap() {
 	local prefix=${1:-} line rest planned=0 seen=0
+	local missing=${2:-${prefix}completed}
 	while IFS= read -r line; do
 		case $line in
 		"KTAP version"*) ;;
@@ -199,7 +202,7 @@ fold_ktap() {
 		esac
 	done
 	if ((seen < planned)); then
-		ktap_not_ok "${prefix}completed" "$((planned - seen)) of $planned cases did not run"
+		ktap_not_ok "$missing" "$((planned - seen)) of $planned cases did not run"
 	fi
 }
 

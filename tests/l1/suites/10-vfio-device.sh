@@ -23,6 +23,8 @@ MDEV_DEVICES=/sys/bus/mdev/devices
 
 # shellcheck source=tests/lib/ktap.sh
 source "$ROOT/tests/lib/ktap.sh"
+# shellcheck source=tests/l1/lib/checks.sh
+source "$ROOT/tests/l1/lib/checks.sh"	# fold_ktap
 
 loaded_vnvme=0
 instances=()
@@ -95,40 +97,6 @@ attach_namespaces() {
 	for uuid in "${instances[@]}"; do
 		attach_namespace "$uuid" || return 1
 	done
-}
-
-# Re-emit the test program's KTAP cases through this suite's ktap functions, passing
-# diagnostics through. A crash or hang leaves cases missing: those are reported too.
-fold_ktap() {
-	local line rest name planned=0 seen=0
-	while IFS= read -r line; do
-		case $line in
-		"KTAP version"*) ;;
-		1..*) planned=${line#1..} ;;
-		"ok "*" # SKIP"*)
-			rest=${line#ok }
-			rest=${rest#* }
-			((++seen))
-			ktap_skip "${rest%% # SKIP*}" "${rest#* # SKIP }"
-			;;
-		"ok "*)
-			rest=${line#ok }
-			((++seen))
-			ktap_ok "${rest#* }"
-			;;
-		"not ok "*)
-			rest=${line#not ok }
-			((++seen))
-			ktap_not_ok "${rest#* }"
-			;;
-		"Bail out!"*) ktap_diag "vfio_device_test: $line" ;;
-		"#"*) echo "$line" ;;
-		*) ktap_diag "$line" ;;
-		esac
-	done
-	if ((seen < planned)); then
-		ktap_not_ok "vfio_device_test_completed" "$((planned - seen)) of $planned cases did not run"
-	fi
 }
 
 cleanup() {
@@ -230,10 +198,14 @@ elif step "mdev_instances_created" eval 'create_instance && create_instance'; th
 	elif step "namespaces_attached" attach_namespaces; then
 		have_ns=1
 	fi
-	ktap_diag "vfio_device_test ${VNVME_VFIO_ARGS:-} --peer ${instances[1]} ${instances[0]}"
+	# A tcase program: --timeout per case (a hung case bails out), --set peer= its
+	# serial-number peer. Its cases keep their names; a crash or hang that leaves some
+	# unrun adds vfio_device_test_completed.
+	args=(--timeout 120 --set "peer=${instances[1]}")
+	ktap_diag "vfio_device_test ${args[*]} ${VNVME_VFIO_ARGS:-} ${instances[0]}"
 	# shellcheck disable=SC2086 # VNVME_VFIO_ARGS is a word list
-	fold_ktap < <(timeout 1800 "$TEST_BIN" ${VNVME_VFIO_ARGS:-} --peer "${instances[1]}" \
-		"${instances[0]}" 2>&1)
+	fold_ktap "" vfio_device_test_completed < <(timeout 1800 "$TEST_BIN" "${args[@]}" \
+		${VNVME_VFIO_ARGS:-} "${instances[0]}" 2>&1)
 	wait $! || ktap_diag "vfio_device_test exited with status $?"
 	cli_cases "${instances[1]}" "$have_ns"
 fi

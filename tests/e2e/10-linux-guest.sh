@@ -43,7 +43,7 @@ mailbox_pid=$!
 
 start=$(date +%s)
 VNVME_SERIAL=$(cat "$dev/vnvme/serial") VNVME_NS1_LBAS=$((64 * 2048)) \
-	tools/vm/run --kernel "$(uname -r)" --smp 4 --mem 768 --timeout 2400 --out "$work/mbox" \
+	tools/vm/run --kernel "$(uname -r)" --smp 2 --mem 768 --timeout 2400 --out "$work/mbox" \
 	--qemu-arg -device --qemu-arg "vfio-pci,sysfsdev=$dev" \
 	-- tests/e2e/guest/linux-guest.sh > "$work/l2-console.log" 2>&1
 l2_status=$?

@@ -301,6 +301,19 @@ static void submit_held(struct tctx *c, struct vnvme_queue *q, unsigned int n)
 	vnvme_sq_ring(q);
 }
 
+/*
+ * A fresh controller with 32 commands held in the suspended dm device,
+ * given time to reach it.  False (recorded) if that could not be set up.
+ */
+static bool hold_io(struct tctx *c, const char *dm)
+{
+	if (!tc_up(c, 0) || sh(c, "dmsetup suspend --noudevsync %s", dm))
+		return false;
+	submit_held(c, c->q, 32);
+	usleep(200000);
+	return true;
+}
+
 static unsigned int reap(struct tctx *c, struct vnvme_queue *q, unsigned int n, unsigned int ms,
 			 unsigned int *errors)
 {
@@ -340,12 +353,8 @@ static void t_unmap_inflight(struct tctx *c)
 		return;
 	}
 	for (round = 0; round < 4; round++) {
-		if (!tc_up(c, 0))
+		if (!hold_io(c, dm))
 			return;
-		if (sh(c, "dmsetup suspend --noudevsync %s", dm))
-			return;
-		submit_held(c, c->q, 32);
-		usleep(200000);
 		EXPECT(vnvme_arena_unmap(c->dev, 0, c->dev->arena.size) > 0, "unmap everything");
 		c->faults++;
 		if (round % 2 == 0)
@@ -394,12 +403,8 @@ static void t_reset_inflight(struct tctx *c)
 	}
 	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
 	for (round = 0; round < 3; round++) {
-		if (!tc_up(c, 0))
+		if (!hold_io(c, dm))
 			return;
-		if (sh(c, "dmsetup suspend --noudevsync %s", dm))
-			return;
-		submit_held(c, c->q, 32);
-		usleep(200000);
 		/* The reset waits for the held I/O, which a thread lets go after a while. */
 		if (pthread_create(&t, NULL, resume_later, &b))
 			return;

@@ -1173,11 +1173,21 @@ static void t_delete_sq_shared_full_cq(struct tctx *c)
 	c->ctrl.cmd_timeout_ms = 15000;
 }
 
+/* Takes one admin completion, counting AER Limit Exceeded; false if none. */
+static bool take_aer_completion(struct tctx *c, unsigned int *limit)
+{
+	struct nvme_cqe cqe;
+
+	if (vnvme_cq_poll(&c->ctrl.admin, &cqe, 1) != 1)
+		return false;
+	*limit += NVME_STATUS_CODE(NVME_CQE_STATUS_FIELD(cqe.status)) == NVME_SC_ASYNC_LIMIT;
+	return true;
+}
+
 /* Many more AERs than AERL allows, events, a reset with them held. */
 static void t_aer_flood(struct tctx *c)
 {
 	struct nvme_sqe sqe;
-	struct nvme_cqe cqe;
 	unsigned int i, limit = 0;
 	uint64_t deadline;
 
@@ -1189,10 +1199,7 @@ static void t_aer_flood(struct tctx *c)
 		deadline = vnvme_now_ns() + 15000000000ull;
 		while (vnvme_submit(&c->ctrl.admin, &sqe) == -EAGAIN && vnvme_now_ns() < deadline) {
 			/* the SQ is full: take completions to make room */
-			if (vnvme_cq_poll(&c->ctrl.admin, &cqe, 1) == 1)
-				limit += NVME_STATUS_CODE(NVME_CQE_STATUS_FIELD(cqe.status)) ==
-					 NVME_SC_ASYNC_LIMIT;
-			else
+			if (!take_aer_completion(c, &limit))
 				usleep(500);
 		}
 		c->ops++;
@@ -1201,10 +1208,7 @@ static void t_aer_flood(struct tctx *c)
 	}
 	deadline = vnvme_now_ns() + 5000000000ull;
 	while (vnvme_now_ns() < deadline && limit < 50) {
-		if (vnvme_cq_poll(&c->ctrl.admin, &cqe, 1) == 1)
-			limit += NVME_STATUS_CODE(NVME_CQE_STATUS_FIELD(cqe.status)) ==
-				 NVME_SC_ASYNC_LIMIT;
-		else
+		if (!take_aer_completion(c, &limit))
 			usleep(1000);
 	}
 	EXPECT(limit >= 50, "%u of 60 AERs answered AER Limit Exceeded", limit);

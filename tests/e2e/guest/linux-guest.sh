@@ -23,17 +23,28 @@ fail() { echo "FAIL $1: $2" >> "$results"; echo "FAIL $1: $2"; }
 # check NAME COMMAND...: COMMAND (often a function below) decides; its output
 # goes to the detail log, and its last lines into the failure reason.
 check() {
-	local name=$1 lines
+	local name=$1 status
 	shift
-	if "$@" > "$out/check.out" 2>&1; then
+	"$@" > "$out/check.out" 2>&1
+	status=$?
+	cat_file "$out/check.out" >> "$detail"
+	if ((status == 0)); then
 		pass "$name"
 	else
-		mapfile -t lines < "$out/check.out"
-		((${#lines[@]} > 5)) && lines=("${lines[@]:${#lines[@]}-5}")
-		fail "$name" "${lines[*]}"
+		fail "$name" "$(last_lines 5 "$out/check.out")"
 	fi
-	mapfile -t lines < "$out/check.out"
-	printf '%s\n' "${lines[@]}" >> "$detail"
+}
+# Builtin stand-ins for cat and tail -n N | tr '\n' ' '.
+cat_file() {
+	local -a lines
+	mapfile -t lines < "$1"
+	printf '%s\n' "${lines[@]}"
+}
+last_lines() {
+	local -a lines
+	mapfile -t lines < "$2"
+	((${#lines[@]} > $1)) && lines=("${lines[@]:${#lines[@]}-$1}")
+	echo "${lines[*]}"
 }
 wait_for() {	# wait_for SECONDS TEST-ARGS...
 	local i
@@ -98,10 +109,8 @@ io_queue_per_cpu() {
 }
 
 fio_reset_status() {
-	local -a lines
 	((fio_status == 0)) && return 0
-	mapfile -t lines < "$out/fio-reset.log"
-	printf '%s\n' "${lines[@]: -5}"
+	last_lines 5 "$out/fio-reset.log"
 	return 1
 }
 

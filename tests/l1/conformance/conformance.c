@@ -1154,6 +1154,25 @@ static void t_delete_queue_errors(struct tctx *c)
 /* Queue mechanics                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* Reap completions on q (head doorbell after each batch) until n arrived. */
+static unsigned int reap_n(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int n,
+			   bool ring_head)
+{
+	unsigned int got = 0, i;
+
+	for (i = 0; i < 50000 && got < n; i++) {
+		int k = ring_head ? vnvme_cq_poll(q, cqes + got, n - got) :
+				    vnvme_cq_reap(q, cqes + got, n - got);
+
+		if (k < 0)
+			break;
+		got += (unsigned int)k;
+		if (!k)
+			usleep(200);
+	}
+	return got;
+}
+
 static void flush_sqe(struct tctx *c, struct nvme_sqe *sqe)
 {
 	memset(sqe, 0, sizeof(*sqe));
@@ -1211,16 +1230,7 @@ static void t_sq_head_reporting(struct tctx *c)
 		}
 		tail = q->sq_tail;
 		EXPECT_OK(vnvme_sq_ring(q));
-		got = 0;
-		for (i = 0; i < 20000 && got < n; i++) {
-			int k = vnvme_cq_poll(q, cqes + got, n - got);
-
-			if (k < 0)
-				break;
-			got += (unsigned int)k;
-			if (!k)
-				usleep(200);
-		}
+		got = reap_n(q, cqes, n, true);
 		if (!EXPECT_EQ(got, n))
 			return;
 		for (i = 0; i < n; i++) {
@@ -1291,16 +1301,7 @@ static void t_sq_full(struct tctx *c)
 		}
 		EXPECT_EQ(vnvme_sq_push(q, &sqe), -EAGAIN);
 		EXPECT_OK(vnvme_sq_ring(q));
-		got = 0;
-		for (i = 0; i < 20000 && got < depth - 1; i++) {
-			int k = vnvme_cq_poll(q, cqes + got, depth - 1 - got);
-
-			if (k < 0)
-				break;
-			got += (unsigned int)k;
-			if (!k)
-				usleep(200);
-		}
+		got = reap_n(q, cqes, depth - 1, true);
 		if (!EXPECT_EQ(got, depth - 1))
 			return;
 		EXPECT_EQ(vnvme_sq_space(q), depth - 1);
@@ -1329,13 +1330,7 @@ static void t_cq_full(struct tctx *c)
 		EXPECT_OK(vnvme_sq_push(q, &sqe));
 	}
 	EXPECT_OK(vnvme_sq_ring(q));
-	for (got = 0, i = 0; i < 20000 && got < depth - 1; i++) {
-		int k = vnvme_cq_reap(q, cqes + got, depth - 1 - got);
-
-		got += k > 0 ? (unsigned int)k : 0;
-		if (k <= 0)
-			usleep(200);
-	}
+	got = reap_n(q, cqes, depth - 1, false);
 	if (!EXPECT_EQ(got, depth - 1))
 		return;
 	/* depth - 1 more: fetched (the SQ is empty again) but no room to complete. */
@@ -1355,13 +1350,7 @@ static void t_cq_full(struct tctx *c)
 	EXPECT(ring[0].cid < depth - 1, "slot 0 holds CID %u", ring[0].cid);
 	/* Room for all: the rest arrive, each exactly once. */
 	EXPECT_OK(vnvme_cq_ring_head(q));
-	for (i = 0; i < 20000 && got < 2 * (depth - 1); i++) {
-		int k = vnvme_cq_poll(q, cqes + got, 2 * (depth - 1) - got);
-
-		got += k > 0 ? (unsigned int)k : 0;
-		if (k <= 0)
-			usleep(200);
-	}
+	got += reap_n(q, cqes + got, depth - 1, true);
 	EXPECT_EQ(got, 2 * (depth - 1));
 	for (i = 0; i < got; i++)
 		if (cqes[i].cid < 64)
@@ -1371,25 +1360,6 @@ static void t_cq_full(struct tctx *c)
 		tc_check(c, seen[depth + i] == 1, __LINE__, "CID %u completed %u times", depth + i,
 			 seen[depth + i]);
 	}
-}
-
-/* Reap completions on q (head doorbell after each batch) until n arrived. */
-static unsigned int reap_n(struct vnvme_queue *q, struct nvme_cqe *cqes, unsigned int n,
-			   bool ring_head)
-{
-	unsigned int got = 0, i;
-
-	for (i = 0; i < 50000 && got < n; i++) {
-		int k = ring_head ? vnvme_cq_poll(q, cqes + got, n - got) :
-				    vnvme_cq_reap(q, cqes + got, n - got);
-
-		if (k < 0)
-			break;
-		got += (unsigned int)k;
-		if (!k)
-			usleep(200);
-	}
-	return got;
 }
 
 /* Waits until the controller wrote want into a dword of the EventIdx page. */

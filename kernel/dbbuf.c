@@ -130,16 +130,13 @@ u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle)
 		goto out;
 	}
 	shadow = __vnvme_ring_map(ctrl, &db->shadow);
-	if (!shadow) {
+	eventidx = __vnvme_ring_map(ctrl, &db->eventidx);
+	if (!shadow || !eventidx) {
 		val = idle;
 		goto out;
 	}
 	val = le32_to_cpu(READ_ONCE(shadow[idx]));
 	if (val == idle) {
-		/* The EventIdx page is needed only to stop. */
-		eventidx = __vnvme_ring_map(ctrl, &db->eventidx);
-		if (!eventidx)
-			goto out;
 		WRITE_ONCE(eventidx[idx], cpu_to_le32(idle));
 		/* EventIdx visible before the shadow is read again (as the host). */
 		smp_mb();

@@ -431,15 +431,11 @@ static void vnvme_sq_work(struct work_struct *work)
 	const struct vnvme_sqe *ring;
 	unsigned int budget = VNVME_SQ_BUDGET;
 	struct vnvme_req *req;
-	u16 pos, tail = sq->head;
+	u16 pos;
 
 	while (!READ_ONCE(sq->stopping)) {
-		/* The tail is read again only once the known entries are fetched. */
-		if (sq->head == tail) {
-			tail = vnvme_sq_tail(sq, true);
-			if (sq->head == tail)
-				break;
-		}
+		if (sq->head == vnvme_sq_tail(sq, true))
+			break;
 		/* Completions kick us again when room or buffers free up. */
 		if (atomic_read(&sq->inflight) >= sq->size)
 			break;

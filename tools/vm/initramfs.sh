@@ -4,8 +4,10 @@
 
 VM_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 
-# What /init needs to mount the host's file systems: virtio-pci, 9p over virtio, overlayfs.
-VM_BASE_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
+# What /init needs to mount the host's file systems: virtio-pci, 9p over virtio, overlayfs;
+# and virtio-rng, so the guest's RNG is ready at boot rather than minutes later in the
+# middle of a test (see qemu_command in tools/vm/run).
+VM_BASE_MODULES=(virtio_pci 9pnet_virtio 9p overlay virtio_rng)
 
 # Print module paths of MODULES and their dependencies, dependencies first, each once.
 # Built-in modules print as "builtin NAME" and are left out.

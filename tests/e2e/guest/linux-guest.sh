@@ -73,6 +73,43 @@ run_matching() {
 	matches "$text" "$regex"
 }
 
+# find_ns NSID VAR: sets VAR to the block device of namespace NSID.  Disk
+# names do not follow NSIDs: since Linux 6.8 the driver scans namespaces
+# asynchronously and names them in the order the scans finish.
+find_ns() {
+	local d nsid
+	for d in /sys/block/nvme0n*; do
+		[ -e "$d/nsid" ] || continue
+		read -r nsid < "$d/nsid"
+		if ((nsid == $1)) && [ -b "/dev/${d##*/}" ]; then
+			printf -v "$2" '%s' "/dev/${d##*/}"
+			return 0
+		fi
+	done
+	printf -v "$2" '%s' "/dev/no-namespace-$1"
+	return 1
+}
+# wait_ns SECONDS NSID VAR: waits for namespace NSID to appear, as find_ns.
+wait_ns() {
+	local i
+	for ((i = 0; i < $1 * 2; i++)); do
+		find_ns "$2" "$3" && return 0
+		nap 0.5
+	done
+	echo "no block device with nsid $2 in /sys/block after $1 s"
+	return 1
+}
+# wait_ns_gone SECONDS NSID: waits for namespace NSID's block device to go.
+wait_ns_gone() {
+	local i unused
+	for ((i = 0; i < $1 * 2; i++)); do
+		find_ns "$2" unused || return 0
+		nap 0.5
+	done
+	echo "$unused (nsid $2) is still there after $1 s"
+	return 1
+}
+
 find_vnvme_pci() {
 	local d class
 	for d in /sys/bus/pci/devices/*; do
@@ -125,7 +162,7 @@ write_marker_file() {
 
 remount_and_verify() {
 	local -a lines
-	mount /dev/nvme0n2 /mnt/ns2 || return 1
+	mount "$ns2_dev" /mnt/ns2 || return 1
 	mapfile -t lines < /mnt/ns2/marker.txt
 	matches "${lines[63]-}" '^VNVME-E2E-MARKER-64$' &&
 		(cd / && md5sum --quiet -c "$out/blob.md5")
@@ -164,9 +201,10 @@ fi
 check "it has an MSI-X capability" has_msix_cap
 
 modprobe nvme
+ns1_dev=/dev/no-namespace-1 ns2_dev=/dev/no-namespace-2 ns3_dev=/dev/no-namespace-3
 check "the inbox nvme driver binds and creates nvme0" wait_for 60 -e /dev/nvme0
-check "namespace 1 appears as nvme0n1" wait_for 60 -b /dev/nvme0n1
-check "namespace 2 appears as nvme0n2" wait_for 30 -b /dev/nvme0n2
+check "namespace 1 appears as a block device" wait_ns 60 1 ns1_dev
+check "namespace 2 appears as a block device" wait_ns 30 2 ns2_dev
 kmsg=$(dmesg)
 while IFS= read -r line; do
 	[[ ${line,,} == *nvme* ]] && echo "$line"
@@ -180,11 +218,11 @@ check "nvme id-ctrl reports 16 namespaces and VER 1.4" \
 	matches "$id_ctrl" $'(^|\n)nn +: 16\n.*(^|\n)ver +: 0x10400\n|(^|\n)ver +: 0x10400\n.*(^|\n)nn +: 16\n'
 # nvme-cli prints NSZE in hex.
 check "nvme id-ns reports the namespace size" \
-	run_matching $'(^|\n)nsze +: '"$(printf '0x%x' "$VNVME_NS1_LBAS")"$'\n' nvme id-ns /dev/nvme0n1
+	run_matching $'(^|\n)nsze +: '"$(printf '0x%x' "$VNVME_NS1_LBAS")"$'\n' nvme id-ns "$ns1_dev"
 check "nvme list-ns lists namespaces 1 and 2" \
 	run_matching $'\\[ *0\\]: *0x1\n\\[ *1\\]: *0x2' nvme list-ns /dev/nvme0
 check "nvme ns-descs returns NGUID and EUI-64" run_matching '[Nn][Gg][Uu][Ii][Dd].*[Ee][Uu][Ii]64|[Ee][Uu][Ii]64.*[Nn][Gg][Uu][Ii][Dd]' \
-	nvme ns-descs /dev/nvme0n1
+	nvme ns-descs "$ns1_dev"
 check "nvme smart-log answers" run_matching 'power_cycles' nvme smart-log /dev/nvme0
 check "nvme error-log answers" nvme error-log /dev/nvme0 -e 4
 check "nvme get-feature number of queues" run_matching 'Current value' nvme get-feature /dev/nvme0 -f 7
@@ -195,31 +233,33 @@ check "nvme fw-log answers" nvme fw-log /dev/nvme0
 fio_common=(--ioengine=libaio --direct=1 --group_reporting --verify_fatal=1)
 cpus=(/sys/devices/system/cpu/cpu[0-9]*)
 check "fio 4k randwrite crc32c verify, iodepth 16, one job per queue" \
-	fio --name=vq "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=randwrite --bs=4k \
+	fio --name=vq "${fio_common[@]}" --filename="$ns1_dev" --rw=randwrite --bs=4k \
 	--iodepth=16 --numjobs="${#cpus[@]}" --size=512k --offset_increment=1m --verify=crc32c \
 	--cpus_allowed=0-$((${#cpus[@]} - 1)) --cpus_allowed_policy=split
 check "fio 256k sequential (PRP lists) md5 verify" \
-	fio --name=big "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=write --bs=256k \
+	fio --name=big "${fio_common[@]}" --filename="$ns1_dev" --rw=write --bs=256k \
 	--iodepth=4 --size=4m --offset=8m --verify=md5
 check "fio 512k (MDTS) reads and writes verify" \
-	fio --name=mdts "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=randwrite --bs=512k \
+	fio --name=mdts "${fio_common[@]}" --filename="$ns1_dev" --rw=randwrite --bs=512k \
 	--iodepth=2 --size=4m --offset=16m --verify=crc32c
 
-check "mkfs.ext4 on namespace 2" mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 /dev/nvme0n2
+check "mkfs.ext4 on namespace 2" mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 "$ns2_dev"
 mkdir -p /mnt/ns2
-check "mount namespace 2" mount /dev/nvme0n2 /mnt/ns2
+check "mount namespace 2" mount "$ns2_dev" /mnt/ns2
 check "write a file on it" write_marker_file
 check "umount" umount /mnt/ns2
 check "mount again and the data is intact" remount_and_verify
 : > "$out/fs-written"
 
 check "hot attach: L1 enables namespace 3" ask_l1 attach
-check "hot attach: the guest sees nvme0n3" wait_for 60 -b /dev/nvme0n3
+check "hot attach: the guest sees namespace 3" wait_ns 60 3 ns3_dev
+check "hot attach: namespace 3 reports its own size" \
+	run_matching $'(^|\n)nsze +: '"$(printf '0x%x' "$VNVME_NS3_LBAS")"$'\n' nvme id-ns "$ns3_dev"
 check "hot attach: the driver consumed the changed-namespace log" changed_ns_log_empty
 check "hot detach: L1 disables namespace 3" ask_l1 detach
-check "hot detach: nvme0n3 goes away" wait_for 60 ! -b /dev/nvme0n3
+check "hot detach: namespace 3 goes away" wait_ns_gone 60 3
 
-fio --name=prep "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=write --bs=4k --iodepth=16 \
+fio --name=prep "${fio_common[@]}" --filename="$ns1_dev" --rw=write --bs=4k --iodepth=16 \
 	--size=2m --offset=32m --verify=crc32c --do_verify=0 > "$out/fio-reset.log" 2>&1 &
 fio_pid=$!
 nap 3
@@ -227,9 +267,9 @@ check "nvme reset during I/O" nvme reset /dev/nvme0
 wait "$fio_pid"
 fio_status=$?
 check "fio survives the reset" fio_reset_status
-check "controller is live after reset" wait_for 30 -b /dev/nvme0n1
+check "controller is live after reset" wait_ns 30 1 ns1_dev
 check "data written across the reset verifies" \
-	fio --name=prep "${fio_common[@]}" --filename=/dev/nvme0n1 --rw=write --bs=4k --iodepth=16 \
+	fio --name=prep "${fio_common[@]}" --filename="$ns1_dev" --rw=write --bs=4k --iodepth=16 \
 	--size=2m --offset=32m --verify=crc32c --verify_only
 check "guest kernel log has no nvme errors or timeouts" guest_log_clean
 echo "done" > "$out/l2-finished"

@@ -41,17 +41,29 @@ serve_mailbox() {
 serve_mailbox "$work/mbox" &
 mailbox_pid=$!
 
-start=$(date +%s)
-VNVME_SERIAL=$(cat "$dev/vnvme/serial") VNVME_NS1_LBAS=$((64 * 2048)) VNVME_NS3_LBAS=$((16 * 2048)) \
-	tools/vm/run --kernel "$(uname -r)" --smp 2 --mem 768 --timeout 2400 --out "$work/mbox" \
-	--qemu-arg -device --qemu-arg "vfio-pci,sysfsdev=$dev" \
-	-- tests/e2e/guest/linux-guest.sh > "$work/l2-console.log" 2>&1
-l2_status=$?
-kill "$mailbox_pid" 2>/dev/null
-ktap_diag "L2 run took $(($(date +%s) - start)) s, exit status $l2_status"
-if [ $l2_status -ne 0 ]; then
-	ktap_diag "last L2 console lines:" "$(tail -20 "$work/l2-console.log")"
+run_l2() {
+	local start status
+	start=$(date +%s)
+	VNVME_SERIAL=$(cat "$dev/vnvme/serial") VNVME_NS1_LBAS=$((64 * 2048)) VNVME_NS3_LBAS=$((16 * 2048)) \
+		tools/vm/run --kernel "$(uname -r)" --smp 2 --mem 768 --timeout 2400 --out "$work/mbox" \
+		--qemu-arg -device --qemu-arg "vfio-pci,sysfsdev=$dev" \
+		-- tests/e2e/guest/linux-guest.sh > "$work/l2-console.log" 2>&1
+	status=$?
+	ktap_diag "L2 run took $(($(date +%s) - start)) s, exit status $status"
+	if [ $status -ne 0 ]; then
+		ktap_diag "last L2 console lines:" "$(tail -20 "$work/l2-console.log")"
+	fi
+	return $status
+}
+# One retry, only for an L2 kernel that died before the guest script began
+# (it creates mbox/results first): the device had seen config space and BAR
+# sizing only, and nested TCG has crashed there on its own (EFLAGS with NT set
+# at an IRET in text_poke_early).  Any later failure counts as it is.
+if ! run_l2 && [ ! -e "$work/mbox/results" ]; then
+	ktap_diag "the L2 kernel died before the guest script started; booting it once more"
+	run_l2
 fi
+kill "$mailbox_pid" 2>/dev/null
 ktap_check "the L2 guest ran to the end" test -e "$work/mbox/l2-finished"
 
 # Each guest-side check becomes a test of this suite.

@@ -46,13 +46,17 @@ last_lines() {
 	((${#lines[@]} > $1)) && lines=("${lines[@]:${#lines[@]}-$1}")
 	echo "${lines[*]}"
 }
-wait_for() {	# wait_for SECONDS TEST-ARGS...
+# wait_until SECONDS COMMAND...: polls COMMAND twice a second until it succeeds.
+wait_until() {
 	local i
 	for ((i = 0; i < $1 * 2; i++)); do
-		test "${@:2}" && return 0
+		"${@:2}" && return 0
 		nap 0.5
 	done
 	return 1
+}
+wait_for() {	# wait_for SECONDS TEST-ARGS...
+	wait_until "$1" test "${@:2}"
 }
 # ask_l1 ACTION: the L1 side performs ACTION and answers with ACTION.done.
 ask_l1() {
@@ -91,22 +95,18 @@ find_ns() {
 }
 # wait_ns SECONDS NSID VAR: waits for namespace NSID to appear, as find_ns.
 wait_ns() {
-	local i
-	for ((i = 0; i < $1 * 2; i++)); do
-		find_ns "$2" "$3" && return 0
-		nap 0.5
-	done
+	wait_until "$1" find_ns "$2" "$3" && return 0
 	echo "no block device with nsid $2 in /sys/block after $1 s"
 	return 1
 }
-# wait_ns_gone SECONDS NSID: waits for namespace NSID's block device to go.
-wait_ns_gone() {
-	local i unused
-	for ((i = 0; i < $1 * 2; i++)); do
-		find_ns "$2" unused || return 0
-		nap 0.5
-	done
-	echo "$unused (nsid $2) is still there after $1 s"
+ns_absent() {
+	# shellcheck disable=SC2034 # find_ns sets it (printf -v)
+	local unused
+	! find_ns "$1" unused
+}
+wait_ns_gone() {	# wait_ns_gone SECONDS NSID
+	wait_until "$1" ns_absent "$2" && return 0
+	echo "a block device with nsid $2 is still there after $1 s"
 	return 1
 }
 

@@ -140,9 +140,11 @@ has_msi_irqs() {
 
 # Linux creates one I/O queue per possible CPU (2 here: the L1 VM has 2 vCPUs
 # and more L2 vCPUs would only slow TCG down).
-io_queue_per_cpu() {
-	local -a cpus=(/sys/devices/system/cpu/cpu[0-9]*)
-	matches "$kmsg" "nvme nvme0: ${#cpus[@]}/[0-9]+/[0-9]+ default/read/poll queues"
+# modprobe nvme write_queues=N poll_queues=N: N write (default) queues, the
+# rest of one per vCPU plus N as read queues, and N polled queues.
+io_queue_sets() {
+	local n=${#cpus[@]}
+	matches "$kmsg" "nvme nvme0: $n/$n/$n default/read/poll queues"
 }
 
 fio_reset_status() {
@@ -200,7 +202,10 @@ else
 fi
 check "it has an MSI-X capability" has_msix_cap
 
-modprobe nvme
+# Separate read and polled queues: fio's writes, verify reads and polled I/O
+# then travel on 3 x vCPUs I/O queues (the L1 side counts them).
+cpus=(/sys/devices/system/cpu/cpu[0-9]*)
+modprobe nvme write_queues=${#cpus[@]} poll_queues=${#cpus[@]}
 ns1_dev=/dev/no-namespace-1 ns2_dev=/dev/no-namespace-2 ns3_dev=/dev/no-namespace-3
 check "the inbox nvme driver binds and creates nvme0" wait_for 60 -e /dev/nvme0
 check "namespace 1 appears as a block device" wait_ns 60 1 ns1_dev
@@ -210,7 +215,7 @@ while IFS= read -r line; do
 	[[ ${line,,} == *nvme* ]] && echo "$line"
 done <<< "$kmsg" > "$out/l2-dmesg-nvme.log"
 check "the driver uses MSI-X vectors" has_msi_irqs
-check "the driver created one I/O queue per vCPU" io_queue_per_cpu
+check "the driver created default, read and poll queues, one each per vCPU" io_queue_sets
 
 id_ctrl=$(nvme id-ctrl /dev/nvme0 2>&1)
 check "nvme id-ctrl reports the instance serial" matches "$id_ctrl" $'(^|\n)sn +: '"$VNVME_SERIAL"
@@ -231,7 +236,6 @@ check "nvme get-feature volatile write cache is enabled" \
 check "nvme fw-log answers" nvme fw-log /dev/nvme0
 
 fio_common=(--ioengine=libaio --direct=1 --group_reporting --verify_fatal=1)
-cpus=(/sys/devices/system/cpu/cpu[0-9]*)
 check "fio 4k randwrite crc32c verify, iodepth 16, one job per queue" \
 	fio --name=vq "${fio_common[@]}" --filename="$ns1_dev" --rw=randwrite --bs=4k \
 	--iodepth=16 --numjobs="${#cpus[@]}" --size=512k --offset_increment=1m --verify=crc32c \
@@ -242,6 +246,9 @@ check "fio 256k sequential (PRP lists) md5 verify" \
 check "fio 512k (MDTS) reads and writes verify" \
 	fio --name=mdts "${fio_common[@]}" --filename="$ns1_dev" --rw=randwrite --bs=512k \
 	--iodepth=2 --size=4m --offset=16m --verify=crc32c
+check "fio polled I/O (io_uring hipri, poll queues) verifies" \
+	fio --name=polled "${fio_common[@]}" --ioengine=io_uring --hipri --filename="$ns1_dev" \
+	--rw=randwrite --bs=16k --iodepth=4 --size=1m --offset=24m --verify=crc32c
 
 check "mkfs.ext4 on namespace 2" mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 "$ns2_dev"
 mkdir -p /mnt/ns2

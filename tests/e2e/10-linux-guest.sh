@@ -88,8 +88,8 @@ marker_in_ns2_file() {
 	done
 	return 1
 }
-# Issue 3 asks for verified fio over at least 4 queues: the guest's writes,
-# verify reads and polled I/O go to separate queue sets (per-queue stats).
+# The verified fio runs must have spread over at least 4 queues: the guest's
+# writes, verify reads and polled I/O go to separate queue sets.
 io_queues_used() {
 	local used
 	used=$(awk '$1 ~ /^q[0-9]+$/ && $2 > 0 { n++ } END { print n + 0 }' "$work/mbox/stats.l1")

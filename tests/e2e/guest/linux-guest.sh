@@ -138,10 +138,9 @@ has_msi_irqs() {
 	[ -e "${irqs[0]}" ]
 }
 
-# Linux creates one I/O queue per possible CPU (2 here: the L1 VM has 2 vCPUs
-# and more L2 vCPUs would only slow TCG down).
-# modprobe nvme write_queues=N poll_queues=N: N write (default) queues, the
-# rest of one per vCPU plus N as read queues, and N polled queues.
+# With write_queues=N and poll_queues=N (N = vCPUs, 2 here: more L2 vCPUs
+# would only slow TCG down) Linux makes N default (write) queues, N read
+# queues and N polled queues.
 io_queue_sets() {
 	local n=${#cpus[@]}
 	matches "$kmsg" "nvme nvme0: $n/$n/$n default/read/poll queues"

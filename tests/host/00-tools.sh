@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # host-tools: the contract of the test tooling itself: kernel resolution, and tools/vm/run
-# booting, streaming output, propagating exit status, sharing the out dir and environment.
+# booting, streaming output, propagating exit status, sharing the out dir and environment,
+# and booting again only when a guest dies or hangs before its command starts.
 # Set VNVME_TEST_NESTED=1 to also boot a nested guest (takes minutes).
 # shellcheck disable=SC2317 # the check_* functions run through ktap_check
 set -euo pipefail
@@ -67,6 +68,36 @@ check_kernel_612() {
 	expect_status 0 --kernel 6.12 -- uname -r && grep -q '^6\.12\.' "$tmp/out"
 }
 
+# A guest whose PID 1 exits before the command starts (kernel panic) is booted again once,
+# and each boot's failure is reported.
+check_boot_death_retried() {
+	expect_status 125 --append "rdinit=/bin/busybox false" -- true &&
+		[[ $(grep -c "the VM stopped without reporting a status" "$tmp/out") == 2 ]] &&
+		grep -q "booting again (attempt 2 of 2)" "$tmp/out"
+}
+
+# A guest that hangs before the command starts is stopped after --boot-timeout, as often as
+# --boot-attempts allows.
+check_boot_hang_stopped() {
+	expect_status 125 --boot-timeout 8 --boot-attempts 3 --append "rdinit=/bin/busybox sleep 600" \
+		-- true && [[ $(grep -c "did not start the command within 8s" "$tmp/out") == 3 ]]
+}
+
+# A command that started is never run again, whatever its status.
+check_started_not_retried() {
+	expect_status 125 -- sh -c 'exit 125' && ! grep -q "booting again" "$tmp/out"
+}
+
+# The command reports its status and then the guest does not power off: vm/run stops QEMU
+# after --exit-grace and still returns the command's status.
+check_exit_grace() {
+	# shellcheck disable=SC2016 # expanded in the guest
+	printf '%s\n' 'job=$(sed -n "s/.*vnvme_job=\([^ ]*\).*/\1/p" /proc/cmdline)' \
+		'echo "VNVME-EXIT $(sed -n "s/^VNVME_GUEST_NONCE=//p" "$job") 6"' 'sleep 600' >"$tmp/no-poweroff.sh"
+	expect_status 6 --exit-grace 5 -- sh "$tmp/no-poweroff.sh" &&
+		grep -q "did not power off within 5s of the command's exit" "$tmp/out"
+}
+
 # shellcheck disable=SC2016 # expanded in the guest
 check_nested() {
 	expect_status 9 --timeout 1500 -- tools/vm/run --timeout 1200 -- \
@@ -87,6 +118,12 @@ main() {
 	ktap_check "vm/run --timeout exits 124" expect_status 124 --timeout 15 -- sleep 600
 	ktap_check "vm/run --initrd-only runs a script" check_initrd_only
 	ktap_check "vm/run --kernel 6.12 boots 6.12" check_kernel_612
+	ktap_check "vm/run boots once more when the guest dies before the command starts" \
+		check_boot_death_retried
+	ktap_check "vm/run stops a boot that hangs (--boot-timeout, --boot-attempts)" check_boot_hang_stopped
+	ktap_check "vm/run never repeats a command that started" check_started_not_retried
+	ktap_check "vm/run stops a guest that does not power off, keeps the status (--exit-grace)" \
+		check_exit_grace
 	if [[ ${VNVME_TEST_NESTED:-0} == 1 ]]; then
 		ktap_check "vm/run works nested" check_nested
 	else

@@ -19,11 +19,12 @@ TOOLING_SCRIPTS=(tools/deps.sh tools/kernels.sh tools/lib/*.sh tools/vm/run tool
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
 
-# Run tools/vm/run ARGS...; expect exit status WANT.
+# Run tools/vm/run ARGS...; expect exit status WANT. A boot takes seconds: the default
+# limit makes a VM that hangs fail its own check instead of the whole suite's time limit.
 expect_status() {
 	local want=$1 status=0
 	shift
-	tools/vm/run "$@" >"$tmp/out" 2>&1 || status=$?
+	tools/vm/run --timeout 300 "$@" >"$tmp/out" 2>&1 || status=$?
 	((status == want)) || { echo "tools/vm/run $*: exit $status, want $want"; cat "$tmp/out"; return 1; }
 }
 
@@ -52,7 +53,7 @@ check_release_echo() {
 # cwd, with the caller's VNVME_* variables, and that the guest can write to --out.
 check_streaming_and_sharing() {
 	local expected
-	VNVME_TEST_TOKEN="a 'quoted' \$value" tools/vm/run --out "$tmp/share" -- \
+	VNVME_TEST_TOKEN="a 'quoted' \$value" tools/vm/run --timeout 300 --out "$tmp/share" -- \
 		sh -c 'echo hello; pwd; echo "$VNVME_TEST_TOKEN"; echo from-guest >"$VNVME_OUT/file"' \
 		>"$tmp/stream" 2>&1 || { echo "exit status $?"; cat "$tmp/stream"; return 1; }
 	expected=$(printf '%s\n' hello "$repo" "a 'quoted' \$value")

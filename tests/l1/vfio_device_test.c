@@ -1250,8 +1250,7 @@ static void test_req_irq_on_remove(struct tctx *c)
 		return;
 	/* The kernel asks right away, then every 10 s until the device is closed. */
 	EXPECT(signalled(c->dev->req_fd, 25000), "no REQ interrupt within 25 s of remove");
-	vnvme_close(c->dev);
-	c->dev = NULL;
+	tc_close_device(c);
 	pthread_join(thread, NULL);
 	EXPECT(job.error == 0, "write %s: %s", job.path, strerror(job.error));
 	EXPECT(stat(dir, &st) != 0, "%s still exists", dir);

@@ -120,6 +120,8 @@ long tc_get_long(struct tctx *c, const char *key, long fallback);
 bool tc_up(struct tctx *c, unsigned int nvec);
 bool tc_enable(struct tctx *c, unsigned int nvec);	/* without queue 1 / namespace */
 void tc_down(struct tctx *c);
+/* Close the device for good (a case that removes the instance); later cases fail. */
+void tc_close_device(struct tctx *c);
 
 /* Commands */
 int tc_admin(struct tctx *c, struct nvme_sqe *sqe, struct nvme_cqe *cqe);

@@ -200,8 +200,10 @@ elif step "mdev_instances_created" eval 'create_instance && create_instance'; th
 	fi
 	# A tcase program: --timeout per case (a hung case bails out), --set peer= its
 	# serial-number peer. Its cases keep their names; a crash or hang that leaves some
-	# unrun adds vfio_device_test_completed.
+	# unrun adds vfio_device_test_completed. With a namespace, --health makes every case
+	# also prove that a fresh controller still serves verified I/O after it.
 	args=(--timeout 120 --set "peer=${instances[1]}")
+	((have_ns)) && args+=(--health)
 	ktap_diag "vfio_device_test ${args[*]} ${VNVME_VFIO_ARGS:-} ${instances[0]}"
 	# shellcheck disable=SC2086 # VNVME_VFIO_ARGS is a word list
 	fold_ktap "" vfio_device_test_completed < <(timeout 1800 "$TEST_BIN" "${args[@]}" \

@@ -17,9 +17,17 @@
 
 /* Commands one SQ work item handles before yielding to other queues. */
 #define VNVME_SQ_BUDGET	128
+/*
+ * Commands a doorbell write fetches itself when its queue is idle: that saves
+ * waking the worker, which dominates latency at low queue depth, while the
+ * bound limits the time the writer (a vCPU thread under QEMU) spends here.
+ */
+#define VNVME_SQ_INLINE_BUDGET	16
 
 static void vnvme_sq_work(struct work_struct *work);
 static void vnvme_cq_work(struct work_struct *work);
+static void vnvme_sq_fetch_locked(struct vnvme_sq *sq, unsigned int budget);
+static void vnvme_cq_drain_locked(struct vnvme_cq *cq);
 
 int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 		    u16 vector, bool irq_enabled)
@@ -39,6 +47,7 @@ int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	INIT_LIST_HEAD(&cq->overflow);
 	init_llist_head(&cq->done);
 	INIT_WORK(&cq->work, vnvme_cq_work);
+	mutex_init(&cq->drain_lock);
 	vnvme_cq_irq_init(cq);
 
 	ret = vnvme_ring_pin(ctrl, &cq->ring, iova,
@@ -71,6 +80,7 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	atomic_set(&sq->inflight, 0);
 	spin_lock_init(&sq->abort_lock);
 	INIT_WORK(&sq->work, vnvme_sq_work);
+	mutex_init(&sq->fetch_lock);
 
 	ret = vnvme_ring_pin(ctrl, &sq->ring, iova,
 			     (size_t)size * sizeof(struct vnvme_sqe));
@@ -97,6 +107,17 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 }
 
 /*
+ * Waits for a doorbell write that is fetching from sq inline.  Those find the
+ * queue under RCU and take fetch_lock before leaving it, so once the queue is
+ * unpublished and an RCU grace period has passed, this is the last one.
+ */
+static void vnvme_sq_wait_inline(struct vnvme_sq *sq)
+{
+	mutex_lock(&sq->fetch_lock);
+	mutex_unlock(&sq->fetch_lock);
+}
+
+/*
  * Deletes an SQ.  Commands already fetched run to completion and are posted
  * (or dropped if the CQ stays full); nothing new is fetched.
  */
@@ -114,12 +135,14 @@ static void vnvme_sq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_sq *sq)
 	 * yet: let it finish before counting what is in flight.
 	 */
 	cancel_work_sync(&sq->work);
+	vnvme_sq_wait_inline(sq);
 	queue_work(vnvme_wq, &sq->cq->work);
 	wait_event(ctrl->idle_wait, atomic_read(&sq->inflight) == 0);
 	/* A retiring command may have queued the work again. */
 	cancel_work_sync(&sq->work);
 	sq->cq->nr_sqs--;
 	vnvme_ring_unpin(ctrl, &sq->ring);
+	mutex_destroy(&sq->fetch_lock);
 	kfree(sq);
 }
 
@@ -151,6 +174,7 @@ static void vnvme_cq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_cq *cq)
 		kfree(req);
 	}
 	vnvme_ring_unpin(ctrl, &cq->ring);
+	mutex_destroy(&cq->drain_lock);
 	kfree(cq);
 }
 
@@ -219,6 +243,7 @@ void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 		if (!sq)
 			continue;
 		flush_work(&sq->work);
+		vnvme_sq_wait_inline(sq);
 		wait_event_timeout(ctrl->idle_wait,
 				   atomic_read(&sq->inflight) == 0, 5 * HZ);
 	}
@@ -310,6 +335,19 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 			queue_work(vnvme_wq, &cq->work);
 	} else {
 		sq = rcu_dereference(ctrl->sqs[qid]);
+		/*
+		 * An idle I/O queue (nothing in flight, no fetcher) is fetched by
+		 * this write itself; a busy one by its worker, which then reads
+		 * the new tail and keeps the work off the writer's CPU.  Admin
+		 * commands may wait for locks: they stay with the worker.
+		 */
+		if (sq && qid && !atomic_read(&sq->inflight) && !READ_ONCE(sq->stopping) &&
+		    !work_pending(&sq->work) && mutex_trylock(&sq->fetch_lock)) {
+			rcu_read_unlock();
+			vnvme_sq_fetch_locked(sq, VNVME_SQ_INLINE_BUDGET);
+			mutex_unlock(&sq->fetch_lock);
+			return;
+		}
 		if (sq)
 			queue_work(vnvme_wq, &sq->work);
 	}
@@ -424,12 +462,11 @@ static bool vnvme_sq_take_abort(struct vnvme_sq *sq, u16 pos, u16 cid)
 	return found;
 }
 
-static void vnvme_sq_work(struct work_struct *work)
+/* Fetches and runs up to budget commands; the caller holds sq->fetch_lock. */
+static void vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 {
-	struct vnvme_sq *sq = container_of(work, struct vnvme_sq, work);
 	struct vnvme_ctrl *ctrl = sq->ctrl;
 	const struct vnvme_sqe *ring;
-	unsigned int budget = VNVME_SQ_BUDGET;
 	struct vnvme_req *req;
 	u16 pos;
 
@@ -481,10 +518,44 @@ static void vnvme_sq_work(struct work_struct *work)
 	}
 }
 
+/*
+ * Fetches as sq->fetcher, then posts the commands that completed in this
+ * task meanwhile (admin commands, a backing device that finished inside
+ * submit_bio()), so that no CQ worker has to be woken for them.  Also when
+ * stopping: nothing else would post them.
+ */
+static void vnvme_sq_fetch_locked(struct vnvme_sq *sq, unsigned int budget)
+{
+	lockdep_assert_held(&sq->fetch_lock);
+	WRITE_ONCE(sq->fetcher, current);
+	vnvme_sq_fetch(sq, budget);
+	WRITE_ONCE(sq->fetcher, NULL);
+	if (sq->post_own) {
+		sq->post_own = false;
+		vnvme_cq_drain_locked(sq->cq);
+	}
+}
+
+static void vnvme_sq_work(struct work_struct *work)
+{
+	struct vnvme_sq *sq = container_of(work, struct vnvme_sq, work);
+
+	mutex_lock(&sq->fetch_lock);
+	vnvme_sq_fetch_locked(sq, VNVME_SQ_BUDGET);
+	mutex_unlock(&sq->fetch_lock);
+}
+
 void vnvme_req_complete(struct vnvme_req *req)
 {
-	struct vnvme_cq *cq = req->sq->cq;
+	struct vnvme_sq *sq = req->sq;
+	struct vnvme_cq *cq = sq->cq;
 
+	/* The fetcher completing its own command posts it when it is done. */
+	if (in_task() && READ_ONCE(sq->fetcher) == current) {
+		llist_add(&req->done_node, &cq->done);
+		sq->post_own = true;
+		return;
+	}
 	if (llist_add(&req->done_node, &cq->done))
 		queue_work(vnvme_wq, &cq->work);
 }
@@ -554,9 +625,9 @@ static void vnvme_req_retire(struct vnvme_req *req)
 		wake_up(&ctrl->idle_wait);
 }
 
-static void vnvme_cq_work(struct work_struct *work)
+/* Posts the completions in cq->done; the caller holds cq->drain_lock. */
+static void vnvme_cq_drain(struct vnvme_cq *cq)
 {
-	struct vnvme_cq *cq = container_of(work, struct vnvme_cq, work);
 	struct vnvme_cqe *ring = NULL;
 	struct vnvme_req *req, *tmp;
 	struct llist_node *done;
@@ -567,6 +638,7 @@ static void vnvme_cq_work(struct work_struct *work)
 	bool full = false;
 	u16 head = cq->size;
 
+	lockdep_assert_held(&cq->drain_lock);
 	done = llist_reverse_order(llist_del_all(&cq->done));
 	llist_for_each_entry_safe(req, tmp, done, done_node) {
 		/* Read data and admin output reach the guest before the CQE. */
@@ -603,4 +675,16 @@ static void vnvme_cq_work(struct work_struct *work)
 		vnvme_req_retire(req);
 	if (posted)
 		vnvme_cq_irq(cq, posted);
+}
+
+static void vnvme_cq_drain_locked(struct vnvme_cq *cq)
+{
+	mutex_lock(&cq->drain_lock);
+	vnvme_cq_drain(cq);
+	mutex_unlock(&cq->drain_lock);
+}
+
+static void vnvme_cq_work(struct work_struct *work)
+{
+	vnvme_cq_drain_locked(container_of(work, struct vnvme_cq, work));
 }

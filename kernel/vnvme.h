@@ -272,6 +272,7 @@ struct vnvme_cq {
 	struct list_head	overflow;	/* completions waiting for room */
 	struct llist_head	done;		/* from any context, incl. end_io */
 	struct work_struct	work;
+	struct mutex		drain_lock;	/* one drain of done at a time */
 
 	bool			discard;	/* controller going down */
 	unsigned int		nr_sqs;		/* under ctrl->queue_lock */
@@ -286,8 +287,12 @@ struct vnvme_sq {
 	struct vnvme_cq		*cq;
 	struct vnvme_ring	ring;
 
-	u16			head;		/* next entry to fetch; worker only */
+	u16			head;		/* next entry to fetch; fetcher only */
 	struct work_struct	work;
+	/* One fetcher at a time: the worker, or a doorbell write (inline). */
+	struct mutex		fetch_lock;
+	struct task_struct	*fetcher;	/* its task, while it fetches */
+	bool			post_own;	/* fetcher only: it completed commands */
 	atomic_t		inflight;
 	bool			stopping;	/* no more fetching or kicks */
 	bool			dropping;	/* completions may be dropped */

@@ -43,6 +43,10 @@ bool vnvme_shadow_doorbells = true;
 module_param_named(shadow_doorbells, vnvme_shadow_doorbells, bool, 0444);
 MODULE_PARM_DESC(shadow_doorbells, "Offer Doorbell Buffer Config (OACS bit 8) so guests skip most doorbell traps, default Y");
 
+bool vnvme_inline_fetch = true;
+module_param_named(inline_fetch, vnvme_inline_fetch, bool, 0644);
+MODULE_PARM_DESC(inline_fetch, "A doorbell write fetches an idle I/O queue itself instead of waking its worker, default Y");
+
 struct workqueue_struct *vnvme_wq;
 
 static struct vnvme_type vnvme_types[] = {

@@ -341,7 +341,8 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 		 * the new tail and keeps the work off the writer's CPU.  Admin
 		 * commands may wait for locks: they stay with the worker.
 		 */
-		if (sq && qid && !atomic_read(&sq->inflight) && !READ_ONCE(sq->stopping) &&
+		if (sq && qid && READ_ONCE(vnvme_inline_fetch) &&
+		    !atomic_read(&sq->inflight) && !READ_ONCE(sq->stopping) &&
 		    !work_pending(&sq->work) && mutex_trylock(&sq->fetch_lock)) {
 			rcu_read_unlock();
 			vnvme_sq_fetch_locked(sq, VNVME_SQ_INLINE_BUDGET);
@@ -462,8 +463,11 @@ static bool vnvme_sq_take_abort(struct vnvme_sq *sq, u16 pos, u16 cid)
 	return found;
 }
 
-/* Fetches and runs up to budget commands; the caller holds sq->fetch_lock. */
-static void vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
+/*
+ * Fetches and runs up to budget commands; the caller holds sq->fetch_lock.
+ * Returns what is left of the budget.
+ */
+static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 {
 	struct vnvme_ctrl *ctrl = sq->ctrl;
 	const struct vnvme_sqe *ring;
@@ -480,10 +484,11 @@ static void vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 			atomic_set(&ctrl->throttled, 1);
 			break;
 		}
-		if (!budget--) {
+		if (!budget) {
 			queue_work(vnvme_wq, &sq->work);
 			break;
 		}
+		budget--;
 		req = kzalloc(sizeof(*req), GFP_KERNEL);
 		if (!req) {
 			queue_work(vnvme_wq, &sq->work);
@@ -516,24 +521,36 @@ static void vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 		}
 		cond_resched();
 	}
+	return budget;
 }
 
 /*
  * Fetches as sq->fetcher, then posts the commands that completed in this
  * task meanwhile (admin commands, a backing device that finished inside
  * submit_bio()), so that no CQ worker has to be woken for them.  Also when
- * stopping: nothing else would post them.
+ * stopping: nothing else would post them.  Their retirement does not kick
+ * the SQ's worker either; the fetcher looks at the ring again instead.
  */
 static void vnvme_sq_fetch_locked(struct vnvme_sq *sq, unsigned int budget)
 {
 	lockdep_assert_held(&sq->fetch_lock);
 	WRITE_ONCE(sq->fetcher, current);
-	vnvme_sq_fetch(sq, budget);
-	WRITE_ONCE(sq->fetcher, NULL);
-	if (sq->post_own) {
+	for (;;) {
+		sq->retired_own = false;
+		budget = vnvme_sq_fetch(sq, budget);
+		if (!sq->post_own)
+			break;
 		sq->post_own = false;
 		vnvme_cq_drain_locked(sq->cq);
+		/* Retiring them did not kick the worker: look at the ring again. */
+		if (!sq->retired_own || READ_ONCE(sq->stopping))
+			break;
+		if (!budget) {
+			queue_work(vnvme_wq, &sq->work);
+			break;
+		}
 	}
+	WRITE_ONCE(sq->fetcher, NULL);
 }
 
 static void vnvme_sq_work(struct work_struct *work)
@@ -618,8 +635,13 @@ static void vnvme_req_retire(struct vnvme_req *req)
 	kfree(req);
 	if (atomic_xchg(&ctrl->throttled, 0))
 		vnvme_queues_kick_all(ctrl);
-	/* Kick before the count drops: SQ deletion waits for zero. */
-	if (!READ_ONCE(sq->stopping))
+	/*
+	 * Kick before the count drops: SQ deletion waits for zero.  A fetcher
+	 * retiring its own commands looks at the ring again by itself.
+	 */
+	if (READ_ONCE(sq->fetcher) == current)
+		sq->retired_own = true;
+	else if (!READ_ONCE(sq->stopping))
 		queue_work(vnvme_wq, &sq->work);
 	if (atomic_dec_and_test(&sq->inflight))
 		wake_up(&ctrl->idle_wait);

@@ -293,6 +293,7 @@ struct vnvme_sq {
 	struct mutex		fetch_lock;
 	struct task_struct	*fetcher;	/* its task, while it fetches */
 	bool			post_own;	/* fetcher only: it completed commands */
+	bool			retired_own;	/* fetcher only: and freed ring room */
 	atomic_t		inflight;
 	bool			stopping;	/* no more fetching or kicks */
 	bool			dropping;	/* completions may be dropped */
@@ -506,6 +507,7 @@ extern struct workqueue_struct *vnvme_wq;
 extern unsigned int vnvme_max_pinned_pages;
 extern unsigned int vnvme_max_bounce_pages;
 extern bool vnvme_shadow_doorbells;
+extern bool vnvme_inline_fetch;
 extern ushort vnvme_vendor_id;
 extern ushort vnvme_device_id;
 extern ushort vnvme_subsys_vendor_id;

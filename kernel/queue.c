@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 
 #include "vnvme.h"
 
@@ -23,6 +24,8 @@
  * bound limits the time the writer (a vCPU thread under QEMU) spends here.
  */
 #define VNVME_SQ_INLINE_BUDGET	16
+/* Read data a fetcher copies to the guest itself when posting its own completion. */
+#define VNVME_OWN_POST_MAX_COPY	SZ_16K
 
 static void vnvme_sq_work(struct work_struct *work);
 static void vnvme_cq_work(struct work_struct *work);
@@ -567,8 +570,13 @@ void vnvme_req_complete(struct vnvme_req *req)
 	struct vnvme_sq *sq = req->sq;
 	struct vnvme_cq *cq = sq->cq;
 
-	/* The fetcher completing its own command posts it when it is done. */
-	if (in_task() && READ_ONCE(sq->fetcher) == current) {
+	/*
+	 * The fetcher completing its own command posts it when it is done,
+	 * unless much read data has to be copied to the guest first: that copy
+	 * is better done by the CQ worker, beside the fetcher.
+	 */
+	if (in_task() && READ_ONCE(sq->fetcher) == current &&
+	    (!req->to_guest || req->len <= VNVME_OWN_POST_MAX_COPY)) {
 		llist_add(&req->done_node, &cq->done);
 		sq->post_own = true;
 		return;

@@ -110,13 +110,18 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 }
 
 /*
- * Waits for a doorbell write that is fetching from sq inline.  Those find the
- * queue under RCU and take fetch_lock before leaving it, so once the queue is
- * unpublished and an RCU grace period has passed, this is the last one.
+ * Waits for a doorbell write that is fetching from an I/O SQ inline.  Those
+ * find the queue under RCU and take fetch_lock before leaving it, so once the
+ * queue is unpublished and an RCU grace period has passed, this is the last
+ * one.  The admin worker deletes I/O SQs while it holds the admin SQ's
+ * fetch_lock, hence the nesting annotation; the admin SQ itself is never
+ * fetched inline, and its worker is waited for with cancel_work_sync().
  */
 static void vnvme_sq_wait_inline(struct vnvme_sq *sq)
 {
-	mutex_lock(&sq->fetch_lock);
+	if (!sq->qid)
+		return;
+	mutex_lock_nested(&sq->fetch_lock, SINGLE_DEPTH_NESTING);
 	mutex_unlock(&sq->fetch_lock);
 }
 

@@ -272,7 +272,10 @@ void tc_down(struct tctx *c)
 
 void tc_close_device(struct tctx *c)
 {
-	/* The controller and the buffers live in the device's memory: forget them first. */
+	/*
+	 * The controller and the buffers live in the device's memory: forget
+	 * them first.  Closing unmaps the whole DMA arena, buffers included.
+	 */
 	if (c->ctrl_inited) {
 		vnvme_ctrl_fini(&c->ctrl);
 		c->ctrl_inited = false;
@@ -498,8 +501,7 @@ int tcase_main(int argc, char **argv, const char *prog, const char *usage_extra,
 		       vnvme_dma_alloc(c->dev, TC_BUF_SIZE, &c->buf2) ||
 		       vnvme_dma_alloc(c->dev, TC_LIST_SIZE, &c->list))) {
 		tc_diag("DMA buffers: %s", vnvme_last_error());
-		vnvme_close(c->dev);
-		c->dev = NULL;
+		tc_close_device(c);
 	}
 	tc_kmsg_mark();
 
@@ -552,14 +554,7 @@ int tcase_main(int argc, char **argv, const char *prog, const char *usage_extra,
 			passed++;
 		}
 	}
-	if (c->dev) {
-		vnvme_dma_free(c->dev, &c->buf);
-		vnvme_dma_free(c->dev, &c->buf2);
-		vnvme_dma_free(c->dev, &c->list);
-	}
-	if (c->ctrl_inited)
-		vnvme_ctrl_fini(&c->ctrl);
-	vnvme_close(c->dev);
+	tc_close_device(c);
 	printf("# %s: %u passed, %u failed, %u skipped; faults injected %llu, operations %llu\n",
 	       prog, passed, failed, skipped, (unsigned long long)total_faults,
 	       (unsigned long long)total_ops);

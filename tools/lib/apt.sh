@@ -9,12 +9,15 @@ export DEBIAN_FRONTEND=noninteractive
 APT_OPTS=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=900)
 
 # Print those of the given packages that are not fully installed (one dpkg-query for all:
-# it is slow to start).
+# it is slow to start). dpkg-query exits 1 when any package was never installed, which on a
+# fresh machine is the common case: that answer must not be mistaken for "nothing missing",
+# so its status is judged here, not left to pipefail (a failed $(...) or <(...) yields
+# nothing). Any other failure (no dpkg database) is an error.
 apt_missing() {
-	local installed
-	installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' -- "$@" 2>/dev/null |
-		awk '$1 == "installed" { print $2 }')
-	printf '%s\n' "$@" | grep -vxF -f <(echo "$installed") || true
+	local status=0 records
+	records=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' -- "$@" 2>/dev/null) || status=$?
+	((status <= 1)) || { note "dpkg-query failed (exit $status)"; return 1; }
+	printf '%s\n' "$@" | grep -vxF -f <(awk '$1 == "installed" { print $2 }' <<<"$records") || true
 }
 
 apt_has_candidate() {
@@ -25,8 +28,10 @@ apt_has_candidate() {
 
 # Install the packages that are not installed yet; silent when there is nothing to do.
 apt_ensure() {
-	local pkg missing unknown=0
-	mapfile -t missing < <(apt_missing "$@")
+	local pkg list missing=() unknown=0
+	# Not mapfile < <(...): a process substitution's failure would read as "nothing missing".
+	list=$(apt_missing "$@") || die "cannot tell which packages are installed"
+	[[ -z $list ]] || mapfile -t missing <<<"$list"
 	((${#missing[@]})) || return 0
 	in_vm && die "missing packages inside the VM (install them on the host): ${missing[*]}"
 	((EUID == 0)) || die "need root to install: ${missing[*]}"

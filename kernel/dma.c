@@ -16,6 +16,8 @@
 
 /* Enough list entries to describe the largest transfer (MDTS 10 = 4 MiB). */
 #define VNVME_MAX_LIST_READS	1024
+/* Admin data buffers in flight, in largest transfers (MDTS 7: 2 MiB). */
+#define VNVME_ADMIN_BOUNCE_XFERS	4
 
 /* Pins the ring's pages and maps them; ring->lock held or ring not shared yet. */
 static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
@@ -144,10 +146,21 @@ static int vnvme_guest_read(void *opaque, u64 addr, void *buf, u32 len)
 	return vfio_dma_rw(&ctrl->vdev, addr, buf, len, false);
 }
 
-bool vnvme_bounce_available(struct vnvme_ctrl *ctrl)
+/*
+ * Room for one more command of the largest transfer.  I/O commands share
+ * max_bounce_pages.  Admin commands have an allowance of their own, a few of
+ * the largest transfer (Get Log Page may ask for that much): I/O using up
+ * the budget never stalls the admin queue, and an admin SQ full of the
+ * largest Get Log Page whose completions the host does not take holds only
+ * that much.  Admin buffers are counted in bounce_pages too.
+ */
+bool vnvme_bounce_available(struct vnvme_ctrl *ctrl, bool admin)
 {
 	unsigned int largest = 1U << ctrl->mdts;
 
+	if (admin)
+		return atomic_read(&ctrl->admin_bounce_pages) + largest <=
+		       VNVME_ADMIN_BOUNCE_XFERS * largest;
 	return atomic_read(&ctrl->bounce_pages) + largest <= vnvme_max_bounce_pages;
 }
 
@@ -197,6 +210,8 @@ u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
 		return VNVME_SC_INTERNAL;
 	}
 	atomic_add(req->nr_pages, &ctrl->bounce_pages);
+	if (!req->sq->qid)
+		atomic_add(req->nr_pages, &ctrl->admin_bounce_pages);
 	for (i = 0; i < req->nr_pages; i++) {
 		/* Zeroed: a short device read must never leak host memory. */
 		req->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -217,6 +232,9 @@ void vnvme_req_free_data(struct vnvme_req *req)
 			if (req->pages[i])
 				__free_page(req->pages[i]);
 		atomic_sub(req->nr_pages, &req->sq->ctrl->bounce_pages);
+		if (!req->sq->qid)
+			atomic_sub(req->nr_pages,
+				   &req->sq->ctrl->admin_bounce_pages);
 		kfree(req->pages);
 		req->pages = NULL;
 	}

@@ -472,6 +472,25 @@ static bool vnvme_sq_take_abort(struct vnvme_sq *sq, u16 pos, u16 cid)
 }
 
 /*
+ * No room for another command's data (admin commands have an allowance of
+ * their own): stop fetching until a retirement frees buffers and kicks every
+ * SQ.  The flag is set before the budget is read again, and retirement frees
+ * before it reads the flag with a fully ordered xchg, so one of the two sees
+ * the other and the kick is not lost.
+ */
+static bool vnvme_sq_throttle(struct vnvme_sq *sq)
+{
+	struct vnvme_ctrl *ctrl = sq->ctrl;
+	bool admin = !sq->qid;
+
+	if (vnvme_bounce_available(ctrl, admin))
+		return false;
+	atomic_set(&ctrl->throttled, 1);
+	smp_mb();	/* the flag before the budget; pairs with atomic_xchg() */
+	return !vnvme_bounce_available(ctrl, admin);
+}
+
+/*
  * Fetches and runs up to budget commands; the caller holds sq->fetch_lock.
  * Returns what is left of the budget.
  */
@@ -488,10 +507,8 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 		/* Completions kick us again when room or buffers free up. */
 		if (atomic_read(&sq->inflight) >= sq->size)
 			break;
-		if (sq->qid && !vnvme_bounce_available(ctrl)) {
-			atomic_set(&ctrl->throttled, 1);
+		if (vnvme_sq_throttle(sq))
 			break;
-		}
 		if (!budget) {
 			queue_work(vnvme_wq, &sq->work);
 			break;

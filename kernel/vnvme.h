@@ -428,6 +428,7 @@ struct vnvme_ctrl {
 	struct vnvme_cq __rcu	*cqs[VNVME_MAX_QUEUES];
 	atomic_t		pinned_pages;	/* queue rings */
 	atomic_t		bounce_pages;	/* data buffers in flight */
+	atomic_t		admin_bounce_pages;	/* of those, admin commands' */
 	atomic_t		throttled;	/* an SQ waits for buffers */
 	wait_queue_head_t	idle_wait;	/* inflight drops to zero */
 
@@ -561,7 +562,7 @@ u16 vnvme_req_copy_data(struct vnvme_req *req, bool to_guest);
 void vnvme_req_free_data(struct vnvme_req *req);
 void vnvme_req_fill(struct vnvme_req *req, const void *src, size_t len);
 void vnvme_req_extract(struct vnvme_req *req, void *dst, size_t len);
-bool vnvme_bounce_available(struct vnvme_ctrl *ctrl);
+bool vnvme_bounce_available(struct vnvme_ctrl *ctrl, bool admin);
 
 /* dbbuf.c */
 void vnvme_dbbuf_init(struct vnvme_ctrl *ctrl);

@@ -1329,6 +1329,103 @@ static void t_admin_data_unmapped(struct tctx *c)
 		}
 }
 
+/*
+ * An admin SQ of 1024 entries full of Get Log Page at the largest transfer,
+ * over an admin CQ of 2 entries whose head the host does not move: the
+ * controller must not buffer the data of all of them (admin commands have a
+ * bounce budget too).  How far it fetched shows in the SQ head of the CQE it
+ * posts once the host makes room.  Every command then completes as the host
+ * takes the completions, and a reset with the admin queue throttled works.
+ */
+static void t_admin_bounce_budget(struct tctx *c)
+{
+	const unsigned int depth = 1024, n = 256, ahead_max = 16;
+	struct vnvme_queue *aq = &c->ctrl.admin;
+	uint32_t cc = 0, xfer, numd0, db_cq;
+	unsigned int round, k, errors = 0, head_max = 0, first_head = 0;
+	struct nvme_id_ctrl *id;
+	struct nvme_sqe sqe;
+
+	if (!tc_enable(c, 0) || !EXPECT_OK(vnvme_ctrl_enable(&c->ctrl, depth, -1)))
+		return;
+	id = tc_vpage(&c->buf2, 0);
+	if (!EXPECT_OK(vnvme_identify(&c->ctrl, 1, 0, id)))
+		return;
+	if (!id->mdts) {
+		tc_skip(c, "MDTS 0 (no limit)");
+		return;
+	}
+	xfer = NVME_PAGE_SIZE << id->mdts;
+	if (xfer > c->buf.size)
+		xfer = (uint32_t)c->buf.size;
+	numd0 = xfer / 4 - 1;
+	/* The same admin queue memory, with 2 CQ entries instead of 1024. */
+	db_cq = NVME_REG_DOORBELLS + c->ctrl.doorbell_stride;
+	for (round = 0; round < 2; round++) {
+		volatile struct nvme_cqe *cq = aq->cq_mem.vaddr;
+		uint64_t deadline;
+
+		vnvme_reg_read32(&c->ctrl, NVME_REG_CC, &cc);
+		wreg32(c, NVME_REG_CC, cc & ~NVME_CC_EN);
+		if (!EXPECT_OK(vnvme_ctrl_wait_csts(&c->ctrl, NVME_CSTS_RDY, 0, WAIT_MS)))
+			return;
+		memset(aq->cq_mem.vaddr, 0, aq->cq_mem.size);
+		wreg32(c, NVME_REG_AQA, 1u << 16 | (depth - 1));
+		wreg32(c, NVME_REG_CC, cc | NVME_CC_EN);
+		if (!EXPECT_OK(vnvme_ctrl_wait_csts(&c->ctrl, NVME_CSTS_RDY, NVME_CSTS_RDY, WAIT_MS)))
+			return;
+		for (k = 0; k < n; k++) {
+			memset(&sqe, 0, sizeof(sqe));
+			sqe.opcode = NVME_ADMIN_GET_LOG_PAGE;
+			sqe.nsid = 0xffffffffu;
+			sqe.cid = (uint16_t)k;
+			sqe.cdw10 = NVME_LOG_ERROR | (numd0 & 0xffff) << 16;
+			sqe.cdw11 = numd0 >> 16;
+			if (!EXPECT_OK(vnvme_set_prps(&sqe, c->buf.iova, xfer, &c->list)))
+				return;
+			((struct nvme_sqe *)aq->sq_mem.vaddr)[k] = sqe;
+		}
+		wreg32(c, NVME_REG_DOORBELLS, n);
+		c->ops += n;
+		/* Time to fetch everything, for a controller that would. */
+		sleep(3);
+		if (round == 1) {
+			/* Reset with the admin queue throttled: must not wait for the host. */
+			wreg32(c, NVME_REG_CC, 0);
+			EXPECT_OK(vnvme_ctrl_wait_csts(&c->ctrl, NVME_CSTS_RDY, 0, WAIT_MS));
+			break;
+		}
+		/* Completion k lands in slot k % 2 with phase 1 on even passes. */
+		for (k = 0; k < n; k++) {
+			volatile struct nvme_cqe *e = &cq[k % 2];
+			uint16_t phase = 1 ^ ((k / 2) & 1);
+
+			deadline = vnvme_now_ns() + WAIT_MS * 1000000ull;
+			while ((e->status & 1) != phase && vnvme_now_ns() < deadline)
+				usleep(200);
+			if (!EXPECT((e->status & 1) == phase, "completion %u of %u never came", k, n))
+				return;
+			errors += (e->status >> 1) != 0;
+			if (e->sq_head > head_max)
+				head_max = e->sq_head;
+			if (k == 1)
+				first_head = e->sq_head;
+			wreg32(c, db_cq, (k + 1) % 2);
+		}
+		tc_diag("SQ head %u in the first completion posted after the host made room (%u "
+			"commands of %u KiB submitted), %u at the end", first_head, n, xfer >> 10,
+			head_max);
+		EXPECT(first_head <= ahead_max,
+		       "the controller fetched %u commands of %u KiB ahead of a full CQ", first_head,
+		       xfer >> 10);
+		EXPECT_EQ(errors, 0);
+		EXPECT_EQ(head_max, n);
+	}
+	/* The usual admin queue again, and a small command works. */
+	if (tc_enable(c, 0))
+		EXPECT_OK(vnvme_identify(&c->ctrl, 1, 0, id));
+}
+
 /* CQ head doorbells that claim entries not yet posted; SQ tails that jump. */
 static void t_doorbell_jumps(struct tctx *c)
 {
@@ -1453,6 +1550,7 @@ static const struct tcase cases[] = {
 	{ "random_commands", t_random_commands },
 	{ "abort_flood", t_abort_flood },
 	{ "admin_data_unmapped", t_admin_data_unmapped },
+	{ "admin_bounce_budget", t_admin_bounce_budget },
 	{ "doorbell_jumps", t_doorbell_jumps },
 	{ "queue_churn", t_queue_churn },
 	{ "pinned_page_limit", t_pinned_page_limit },

@@ -8,7 +8,8 @@
 # overlapping memory, memory unmapped under live queues and under a doorbell storm, shadow
 # doorbells), commands (huge NLB, LBA overflow and wrap, NSID 0/broadcast/absent, deleting
 # queues with commands in flight or behind a full shared CQ, AER floods, every opcode with
-# random fields, abort floods, unmapped admin data, doorbell jumps, queue churn, the pin limit).
+# random fields, abort floods, unmapped admin data, the admin bounce allowance, doorbell jumps,
+# queue churn, the pin limit).
 #
 # Every case runs on a freshly loaded module and instance and is followed by the
 # postcondition: the program's own check (clean kernel log, a fresh controller serves

@@ -360,13 +360,12 @@ static u16 vnvme_io_flush(struct vnvme_req *req)
 {
 	int ret;
 
-	if (le32_to_cpu(req->cmd.nsid) == VNVME_NSID_ALL) {
-		vnvme_ns_flush_all(req->sq->ctrl);
-		return VNVME_SC_SUCCESS;
-	}
-	if (req->backing->readonly)
-		return VNVME_SC_SUCCESS;
-	ret = blkdev_issue_flush(req->backing->bdev.bdev);
+	if (le32_to_cpu(req->cmd.nsid) == VNVME_NSID_ALL)
+		ret = vnvme_ns_flush_all(req->sq->ctrl);
+	else if (req->backing->readonly)
+		ret = 0;
+	else
+		ret = blkdev_issue_flush(req->backing->bdev.bdev);
 	return ret ? vnvme_errno_status(req, ret) : VNVME_SC_SUCCESS;
 }
 

@@ -244,19 +244,25 @@ int vnvme_ns_disable(struct vnvme_ns *ns)
 	return 0;
 }
 
-void vnvme_ns_flush_all(struct vnvme_ctrl *ctrl)
+/* Flushes every writable namespace; the first error, after trying them all. */
+int vnvme_ns_flush_all(struct vnvme_ctrl *ctrl)
 {
 	struct vnvme_backing *b;
+	int ret = 0, err;
 	u32 nsid;
 
 	for (nsid = 1; nsid <= VNVME_MAX_NS; nsid++) {
 		b = vnvme_ns_get(ctrl, nsid);
 		if (!b)
 			continue;
-		if (!b->readonly)
-			blkdev_issue_flush(b->bdev.bdev);
+		if (!b->readonly) {
+			err = blkdev_issue_flush(b->bdev.bdev);
+			if (err && !ret)
+				ret = err;
+		}
 		vnvme_ns_put(b);
 	}
+	return ret;
 }
 
 void vnvme_ns_release_all(struct vnvme_ctrl *ctrl)

@@ -238,10 +238,14 @@ void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
 	vnvme_dbbuf_release(ctrl);
 }
 
-/* Shutdown: wait (bounded) until the fetched commands have completed. */
-void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
+/*
+ * Shutdown: wait (bounded) until the fetched commands have completed.
+ * Returns false if some were still in flight when the wait gave up.
+ */
+bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 {
 	struct vnvme_sq *sq;
+	bool drained = true;
 	int qid;
 
 	mutex_lock(&ctrl->queue_lock);
@@ -252,10 +256,12 @@ void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 			continue;
 		flush_work(&sq->work);
 		vnvme_sq_wait_inline(sq);
-		wait_event_timeout(ctrl->idle_wait,
-				   atomic_read(&sq->inflight) == 0, 5 * HZ);
+		if (!wait_event_timeout(ctrl->idle_wait,
+					atomic_read(&sq->inflight) == 0, 5 * HZ))
+			drained = false;
 	}
 	mutex_unlock(&ctrl->queue_lock);
+	return drained;
 }
 
 /*

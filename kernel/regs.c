@@ -132,14 +132,35 @@ static void vnvme_ctrl_enable(struct vnvme_ctrl *ctrl, u32 cc)
 	vnvme_notify(ctrl, VNVME_EVENT_CTRL_ENABLED, 0, 0);
 }
 
+/*
+ * Normal shutdown: SHST complete promises that every write the host saw
+ * complete is on stable media.  If commands were still in flight when the
+ * bounded wait gave up, or a flush failed, that promise cannot be made.
+ * NVMe has no shutdown status for failure and there is no command to fail,
+ * so the controller reports Controller Fatal Status (an error it cannot
+ * report in a completion queue) and leaves SHST at "occurring": the host
+ * sees the shutdown did not complete, resets the controller, and that reset
+ * counts an unsafe shutdown in SMART.
+ */
 static void vnvme_ctrl_shutdown(struct vnvme_ctrl *ctrl)
 {
+	bool drained;
+	int ret;
+
 	lockdep_assert_held(&ctrl->lock);
 
 	WRITE_ONCE(ctrl->csts, (ctrl->csts & ~VNVME_CSTS_SHST_MASK) |
 		   VNVME_CSTS_SHST_OCCUR);
-	vnvme_queues_stop_io(ctrl);
-	vnvme_ns_flush_all(ctrl);
+	drained = vnvme_queues_stop_io(ctrl);
+	ret = vnvme_ns_flush_all(ctrl);
+	if (!drained || ret) {
+		dev_warn_ratelimited(vnvme_dev(ctrl), "shutdown failed: %s\n",
+				     drained ? "a backing device failed to flush" :
+				     "commands still in flight");
+		WRITE_ONCE(ctrl->csts, ctrl->csts | VNVME_CSTS_CFS);
+		vnvme_notify(ctrl, VNVME_EVENT_CTRL_FATAL, 0, 0);
+		return;
+	}
 	WRITE_ONCE(ctrl->csts, (ctrl->csts & ~VNVME_CSTS_SHST_MASK) |
 		   VNVME_CSTS_SHST_CMPLT);
 	vnvme_notify(ctrl, VNVME_EVENT_CTRL_SHUTDOWN, 0, 0);

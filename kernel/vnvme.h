@@ -540,7 +540,7 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 void vnvme_sq_delete(struct vnvme_ctrl *ctrl, u16 qid);
 void vnvme_cq_delete(struct vnvme_ctrl *ctrl, u16 qid);
 void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl);
-void vnvme_queues_stop_io(struct vnvme_ctrl *ctrl);
+bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl);
 void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 void vnvme_req_complete(struct vnvme_req *req);
 void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl);
@@ -601,7 +601,7 @@ bool vnvme_ns_active(struct vnvme_ctrl *ctrl, u32 nsid);
 int vnvme_ns_set_path(struct vnvme_ns *ns, const char *path);
 int vnvme_ns_enable(struct vnvme_ns *ns);
 int vnvme_ns_disable(struct vnvme_ns *ns);
-void vnvme_ns_flush_all(struct vnvme_ctrl *ctrl);
+int vnvme_ns_flush_all(struct vnvme_ctrl *ctrl);
 
 /* stats.c */
 void vnvme_stats_account(struct vnvme_req *req);

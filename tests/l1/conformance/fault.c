@@ -482,6 +482,97 @@ static void t_detach_and_delete_inflight(struct tctx *c)
 	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 7));
 }
 
+/* Flush of every namespace (NSID FFFFFFFFh) on q; the NVMe status or -errno. */
+static int flush_all(struct vnvme_queue *q)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_IO_FLUSH, .nsid = 0xffffffffu };
+
+	return vnvme_exec(q, &sqe, NULL);
+}
+
+/* CC.SHN = normal; CSTS once the shutdown completed or failed (30 s at most). */
+static uint32_t shutdown_csts(struct tctx *c)
+{
+	uint64_t deadline = vnvme_now_ns() + 30000000000ull;
+	uint32_t cc = 0, csts = 0;
+
+	vnvme_reg_read32(&c->ctrl, NVME_REG_CC, &cc);
+	vnvme_reg_write32(&c->ctrl, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
+	do {
+		if (vnvme_reg_read32(&c->ctrl, NVME_REG_CSTS, &csts))
+			break;
+		if ((csts & NVME_CSTS_SHST_MASK) == NVME_CSTS_SHST_CMPLT || (csts & NVME_CSTS_CFS))
+			break;
+		usleep(10000);
+	} while (vnvme_now_ns() < deadline);
+	return csts;
+}
+
+/*
+ * A backing device whose reads and writes work and whose flushes fail:
+ * Flush of the namespace and Flush of every namespace are Write Faults (a
+ * failed flush is never reported as durable), and a shutdown that could not
+ * flush does not report SHST complete but Controller Fatal Status.
+ */
+static void t_flush_errors(struct tctx *c)
+{
+	uint32_t csts;
+
+	if (!tc_up(c, 0))
+		return;
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 16, 1));
+	EXPECT_STATUS(vnvme_io_flush(&c->ns, c->q), SC_WRITE_FAULT);
+	EXPECT_STATUS(flush_all(c->q), SC_WRITE_FAULT);
+	c->faults += 2;
+	/* Namespace 1 flushes fine: its own Flush still succeeds. */
+	if (c->ns.nsid != 1) {
+		struct nvme_sqe sqe = { .opcode = NVME_IO_FLUSH, .nsid = 1 };
+
+		EXPECT_OK(vnvme_exec(c->q, &sqe, NULL));
+	}
+	csts = shutdown_csts(c);
+	c->faults++;
+	tc_diag("CSTS after a shutdown whose flush failed: 0x%x", csts);
+	EXPECT((csts & NVME_CSTS_SHST_MASK) != NVME_CSTS_SHST_CMPLT,
+	       "CSTS 0x%x: shutdown reported complete although its flush failed", csts);
+	EXPECT(csts & NVME_CSTS_CFS, "CSTS 0x%x: no Controller Fatal Status", csts);
+	/* A reset brings the controller back. */
+	if (tc_up(c, 0))
+		EXPECT_OK(tc_verified_io(c, c->q, 0, 16, 2));
+}
+
+/*
+ * Shutdown while writes are held in the backing device longer than the
+ * controller waits for them: it must not report SHST complete (the writes
+ * were not flushed), but Controller Fatal Status.
+ */
+static void t_shutdown_io_stuck(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm");
+	struct bg_resume b = { .delay_ms = 9000 };
+	uint32_t csts;
+	pthread_t t;
+
+	if (!dm) {
+		tc_skip(c, "no --set dm=NAME");
+		return;
+	}
+	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
+	if (!hold_io(c, dm))
+		return;
+	if (pthread_create(&t, NULL, resume_later, &b))
+		return;
+	csts = shutdown_csts(c);
+	c->faults++;
+	pthread_join(t, NULL);
+	tc_diag("CSTS after a shutdown with writes held for 9 s: 0x%x", csts);
+	EXPECT((csts & NVME_CSTS_SHST_MASK) != NVME_CSTS_SHST_CMPLT,
+	       "CSTS 0x%x: shutdown reported complete with writes still in flight", csts);
+	EXPECT(csts & NVME_CSTS_CFS, "CSTS 0x%x: no Controller Fatal Status", csts);
+	if (tc_up(c, 0))
+		EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 4));
+}
+
 static const struct tcase cases[] = {
 	{ "media_errors", t_media_errors },
 	{ "write_errors", t_write_errors },
@@ -491,6 +582,8 @@ static const struct tcase cases[] = {
 	{ "unmap_inflight", t_unmap_inflight },
 	{ "reset_inflight", t_reset_inflight },
 	{ "detach_and_delete_inflight", t_detach_and_delete_inflight },
+	{ "flush_errors", t_flush_errors },
+	{ "shutdown_io_stuck", t_shutdown_io_stuck },
 };
 
 /* ------------------------------------------------------------------------ */

@@ -7,7 +7,9 @@
 # loop device detached under I/O; dma_unmap, controller reset, namespace detach and Delete SQ
 # with I/O in flight (held in a suspended device-mapper table); instance removal while the
 # client holds the device (REQ fires, removal completes after the close); the client killed
-# with SIGKILL with I/O in flight; rmmod while an instance is open (EBUSY).
+# with SIGKILL with I/O in flight; rmmod while an instance is open (EBUSY); shutdown with
+# writes held longer than the controller waits; flushes that fail (Flush of one and of every
+# namespace, shutdown).
 #
 # Namespace 1 is always a healthy loop device; the faulty device is namespace 2. Every case
 # runs on a fresh module and instance and ends with the postcondition (tests/l1/lib/checks.sh
@@ -229,6 +231,30 @@ case_detach_delete_inflight() {
 	end_case
 }
 
+case_shutdown_io_stuck() {
+	local dev name=vnvme-sd-$$
+	begin_case shutdown_io_stuck || { end_case; return; }
+	dev=$(held_dm "$name") && ns2 "$dev" && run_fault shutdown_io_stuck --set dm="$name"
+	end_case
+}
+
+# A device whose reads and writes work and whose flushes fail: dm-delay (no delay) sends
+# reads and writes to a loop device and flushes to a flakey device that fails every write
+# (an empty flush is a write to device-mapper).
+flush_failing_dm() {	# flush_failing_dm NAME: prints /dev/mapper/NAME
+	local l2 l3 fl
+	l2=$(chk_loop 64) && l3=$(chk_loop 64) &&
+		fl=$(dm_create "$1-fl" "0 $SECTORS flakey $l3 0 0 3600 1 error_writes") &&
+		dm_create "$1" "0 $SECTORS delay $l2 0 0 $l2 0 0 $fl 0 0"
+}
+
+case_flush_errors() {
+	local dev
+	begin_case flush_errors || { end_case; return; }
+	dev=$(flush_failing_dm "vnvme-fe-$$") && ns2 "$dev" && run_fault flush_errors
+	end_case
+}
+
 # wait_line FILE TEXT SECONDS
 wait_line() {
 	local i
@@ -344,12 +370,13 @@ fi
 all_cases=(
 	dm_error_target dm_flakey_error_writes dm_table_swap
 	null_blk_removed loop_detach dma_unmap_inflight reset_inflight detach_delete_inflight
+	shutdown_io_stuck flush_errors
 	remove_while_open sigkill_mid_io rmmod_while_open
 )
 for c in "${all_cases[@]}"; do
 	[[ -z ${VNVME_FAULT_CASES:-} || ",$VNVME_FAULT_CASES," == *",$c,"* ]] || continue
 	case $c in
-	dm_* | dma_* | reset_* | detach_* | remove_* | sigkill_* | rmmod_*)
+	dm_* | dma_* | reset_* | detach_* | shutdown_* | flush_* | remove_* | sigkill_* | rmmod_*)
 		if ! have_dm; then
 			skip_case "$c" "dmsetup or the dm-mod/dm-flakey/dm-delay modules are missing"
 			continue

@@ -136,6 +136,13 @@ static struct bio *vnvme_io_build_bio(struct vnvme_req *req,
 	return bio;
 }
 
+/* Durable on completion: FUA, or no volatile write cache to hold it. */
+static bool vnvme_io_durable(struct vnvme_req *req)
+{
+	return (vnvme_io_cdw(req, 12) & VNVME_RW_FUA) ||
+	       !READ_ONCE(req->sq->ctrl->feat.vwc);
+}
+
 static u16 vnvme_io_rw(struct vnvme_req *req, u64 slba, u32 nlb)
 {
 	struct vnvme_ctrl *ctrl = req->sq->ctrl;
@@ -158,9 +165,7 @@ static u16 vnvme_io_rw(struct vnvme_req *req, u64 slba, u32 nlb)
 		if (status)
 			return status;
 		opf = REQ_OP_WRITE;
-		/* Without a volatile write cache every write is durable. */
-		if ((vnvme_io_cdw(req, 12) & VNVME_RW_FUA) ||
-		    !READ_ONCE(ctrl->feat.vwc))
+		if (vnvme_io_durable(req))
 			opf |= REQ_FUA;
 	} else {
 		opf = REQ_OP_READ;
@@ -302,7 +307,8 @@ static u16 vnvme_io_write_zeroes(struct vnvme_req *req, u64 slba, u32 nlb)
 	ret = blkdev_issue_zeroout(b->bdev.bdev, vnvme_lba_to_sector(b, slba),
 				   vnvme_lba_to_sector(b, nlb), GFP_KERNEL,
 				   deac ? 0 : BLKDEV_ZERO_NOUNMAP);
-	if (!ret && (vnvme_io_cdw(req, 12) & VNVME_RW_FUA))
+	/* Zeroes are written like data: durable when a write would be. */
+	if (!ret && vnvme_io_durable(req))
 		ret = blkdev_issue_flush(b->bdev.bdev);
 	return ret ? vnvme_errno_status(req, ret) : VNVME_SC_SUCCESS;
 }

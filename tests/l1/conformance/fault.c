@@ -542,6 +542,29 @@ static void t_flush_errors(struct tctx *c)
 }
 
 /*
+ * Write Zeroes is as durable as Write: with FUA, or with the volatile write
+ * cache disabled, it is on stable media when it completes.  On a device
+ * whose flushes fail that shows as Write Fault; with the cache enabled and
+ * no FUA nothing is flushed and it succeeds.
+ */
+static void t_write_zeroes_durable(struct tctx *c)
+{
+	if (!tc_up(c, 0))
+		return;
+	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 0, 8, 0));
+	EXPECT_STATUS(vnvme_io_write_zeroes(&c->ns, c->q, 8, 8, NVME_RW_FUA), SC_WRITE_FAULT);
+	c->faults++;
+	if (!EXPECT_OK(vnvme_set_features(&c->ctrl, NVME_FEAT_VOLATILE_WC, 0, 0, NULL)))
+		return;
+	/* Writes are FUA now; the device does those without a flush of its own. */
+	EXPECT_OK(tc_verified_io(c, c->q, 16, 8, 3));
+	EXPECT_STATUS(vnvme_io_write_zeroes(&c->ns, c->q, 24, 8, 0), SC_WRITE_FAULT);
+	c->faults++;
+	EXPECT_OK(vnvme_set_features(&c->ctrl, NVME_FEAT_VOLATILE_WC, 0, 1, NULL));
+	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 32, 8, 0));
+}
+
+/*
  * Shutdown while writes are held in the backing device longer than the
  * controller waits for them: it must not report SHST complete (the writes
  * were not flushed), but Controller Fatal Status.
@@ -583,6 +606,7 @@ static const struct tcase cases[] = {
 	{ "reset_inflight", t_reset_inflight },
 	{ "detach_and_delete_inflight", t_detach_and_delete_inflight },
 	{ "flush_errors", t_flush_errors },
+	{ "write_zeroes_durable", t_write_zeroes_durable },
 	{ "shutdown_io_stuck", t_shutdown_io_stuck },
 };
 

@@ -9,7 +9,7 @@
 # client holds the device (REQ fires, removal completes after the close); the client killed
 # with SIGKILL with I/O in flight; rmmod while an instance is open (EBUSY); shutdown with
 # writes held longer than the controller waits; flushes that fail (Flush of one and of every
-# namespace, shutdown).
+# namespace, shutdown, Write Zeroes with FUA or the volatile write cache off).
 #
 # Namespace 1 is always a healthy loop device; the faulty device is namespace 2. Every case
 # runs on a fresh module and instance and ends with the postcondition (tests/l1/lib/checks.sh
@@ -255,6 +255,13 @@ case_flush_errors() {
 	end_case
 }
 
+case_write_zeroes_durable() {
+	local dev
+	begin_case write_zeroes_durable || { end_case; return; }
+	dev=$(flush_failing_dm "vnvme-wz-$$") && ns2 "$dev" && run_fault write_zeroes_durable
+	end_case
+}
+
 # wait_line FILE TEXT SECONDS
 wait_line() {
 	local i
@@ -370,13 +377,13 @@ fi
 all_cases=(
 	dm_error_target dm_flakey_error_writes dm_table_swap
 	null_blk_removed loop_detach dma_unmap_inflight reset_inflight detach_delete_inflight
-	shutdown_io_stuck flush_errors
+	shutdown_io_stuck flush_errors write_zeroes_durable
 	remove_while_open sigkill_mid_io rmmod_while_open
 )
 for c in "${all_cases[@]}"; do
 	[[ -z ${VNVME_FAULT_CASES:-} || ",$VNVME_FAULT_CASES," == *",$c,"* ]] || continue
 	case $c in
-	dm_* | dma_* | reset_* | detach_* | shutdown_* | flush_* | remove_* | sigkill_* | rmmod_*)
+	dm_* | dma_* | reset_* | detach_* | shutdown_* | flush_* | write_zeroes_* | remove_* | sigkill_* | rmmod_*)
 		if ! have_dm; then
 			skip_case "$c" "dmsetup or the dm-mod/dm-flakey/dm-delay modules are missing"
 			continue

@@ -1,7 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Install (from Debian's apt, only what is missing) everything vnvme's build, tests and demo
-# need, including the headers of every supported kernel. Silent when nothing is missing.
+# need, including the headers of every supported kernel. Says what it installs; silent when
+# nothing is missing.
+#
+# Usage: tools/deps.sh [--list | --missing]
+#   --list     print every package vnvme needs, one per line; install nothing
+#   --missing  print those of them that are not installed; install nothing
 set -euo pipefail
 here=$(dirname -- "${BASH_SOURCE[0]}")
 # shellcheck source=tools/lib/common.sh
@@ -18,21 +23,37 @@ PACKAGES=(
 	gcc make bc flex bison libelf-dev libssl-dev sparse linux-source-6.1 shellcheck
 	# userspace tools
 	libnl-3-dev libnl-genl-3-dev pkg-config
-	# tests and demo
-	fio nvme-cli mdevctl uuid-runtime e2fsprogs jq dmsetup python3 iproute2 util-linux
+	# tests and demo (debootstrap: the host test of this installer on a fresh root)
+	debootstrap fio nvme-cli mdevctl uuid-runtime e2fsprogs jq dmsetup python3 iproute2 util-linux
 	# libvirt interop (tests/l1/suites/50-netlink-userspace.sh)
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
-main() {
-	local series release headers=()
-	apt_ensure "${PACKAGES[@]}"
-	# Resolved after the base install: the release names come from apt's package lists.
+# The headers of every supported kernel; their release names come from apt's package lists.
+header_packages() {
+	local series release
 	for series in "${VNVME_SERIES[@]}"; do
-		release=$(kernel_release "$series")
-		headers+=("linux-headers-$release")
+		release=$(kernel_release "$series") || return 1
+		echo "linux-headers-$release"
 	done
-	apt_ensure "${headers[@]}"
+}
+
+main() {
+	local list headers=()
+	case ${1:-} in
+	--list | --missing) ;;
+	"") apt_ensure "${PACKAGES[@]}" ;;
+	*) die "unknown option '$1' (usage: tools/deps.sh [--list | --missing])" ;;
+	esac
+	# After the base install: on a fresh machine the first apt_ensure fetches the package
+	# lists that name the headers. A failure to resolve them is an error, not a shorter list.
+	list=$(header_packages) || die "cannot resolve the kernel header packages"
+	mapfile -t headers <<<"$list"
+	case ${1:-} in
+	--list) printf '%s\n' "${PACKAGES[@]}" "${headers[@]}" ;;
+	--missing) apt_missing "${PACKAGES[@]}" "${headers[@]}" ;;
+	*) apt_ensure "${headers[@]}" ;;
+	esac
 }
 
 # On one line: bash reads scripts as it runs them, so an edit during a run must not

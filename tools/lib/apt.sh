@@ -12,12 +12,21 @@ APT_OPTS=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=900)
 # it is slow to start). dpkg-query exits 1 when any package was never installed, which on a
 # fresh machine is the common case: that answer must not be mistaken for "nothing missing",
 # so its status is judged here, not left to pipefail (a failed $(...) or <(...) yields
-# nothing). Any other failure (no dpkg database) is an error.
+# nothing). Any other failure (no dpkg database) is an error. Plain bash from there on: a
+# grep -f <(...) needs /dev/fd, which a bare chroot lacks, and its failure read as "none".
 apt_missing() {
-	local status=0 records
+	local status=0 records state name pkg
+	local -A installed=()
 	records=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' -- "$@" 2>/dev/null) || status=$?
 	((status <= 1)) || { note "dpkg-query failed (exit $status)"; return 1; }
-	printf '%s\n' "$@" | grep -vxF -f <(awk '$1 == "installed" { print $2 }' <<<"$records") || true
+	while read -r state name; do
+		if [[ $state == installed ]]; then
+			installed[$name]=1
+		fi
+	done <<<"$records"
+	for pkg in "$@"; do
+		[[ -n ${installed[$pkg]:-} ]] || echo "$pkg"
+	done
 }
 
 apt_has_candidate() {
@@ -45,7 +54,7 @@ apt_ensure() {
 		apt-get -qq update </dev/null >&2
 	fi
 
-	note "installing: ${missing[*]}"
+	note "installing ${#missing[@]} packages (with what they depend on): ${missing[*]}"
 	if ! apt-get install "${APT_OPTS[@]}" -- "${missing[@]}" </dev/null >&2; then
 		# An interrupted earlier install leaves packages half configured and apt refusing.
 		note "apt-get failed; finishing interrupted installs and retrying"

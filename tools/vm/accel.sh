@@ -78,6 +78,8 @@ accel_kvm_verdict() {
 	fi
 	verdict=$(accel_kvm_probe "$kernel" "$initrd")
 	mkdir -p -- "${cache%/*}"
+	# Verdicts of earlier boots are worthless: drop them.
+	find "${cache%/*}" -maxdepth 1 -name 'kvm-*' -mtime +1 -delete 2>/dev/null || true
 	printf '%s\n' "$verdict" >"$cache.tmp.$$" && mv -- "$cache.tmp.$$" "$cache"
 	echo "$verdict"
 }

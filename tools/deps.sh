@@ -39,7 +39,7 @@ header_packages() {
 }
 
 main() {
-	local list headers=()
+	local headers=()
 	case ${1:-} in
 	--list | --missing) ;;
 	"") apt_ensure "${PACKAGES[@]}" ;;
@@ -47,8 +47,7 @@ main() {
 	esac
 	# After the base install: on a fresh machine the first apt_ensure fetches the package
 	# lists that name the headers. A failure to resolve them is an error, not a shorter list.
-	list=$(header_packages) || die "cannot resolve the kernel header packages"
-	mapfile -t headers <<<"$list"
+	lines_of headers header_packages || die "cannot resolve the kernel header packages"
 	case ${1:-} in
 	--list) printf '%s\n' "${PACKAGES[@]}" "${headers[@]}" ;;
 	--missing) apt_missing "${PACKAGES[@]}" "${headers[@]}" ;;

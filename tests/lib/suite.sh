@@ -6,7 +6,7 @@
 # Seconds a suite may take: its own "# vnvme-timeout: N" line, else the default.
 suite_timeout() {
 	local file=$1 default=$2 value
-	value=$(sed -n 's/^# vnvme-timeout: *\([0-9][0-9]*\) *$/\1/p' "$file" | head -n1)
+	value=$(sed -n 's/^# vnvme-timeout: *\([0-9][0-9]*\) *$/\1/p' "$file" | sed -n 1p)
 	echo "${value:-$default}"
 }
 

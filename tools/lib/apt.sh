@@ -37,10 +37,8 @@ apt_has_candidate() {
 
 # Install the packages that are not installed yet; silent when there is nothing to do.
 apt_ensure() {
-	local pkg list missing=() unknown=0
-	# Not mapfile < <(...): a process substitution's failure would read as "nothing missing".
-	list=$(apt_missing "$@") || die "cannot tell which packages are installed"
-	[[ -z $list ]] || mapfile -t missing <<<"$list"
+	local pkg missing=() unknown=0
+	lines_of missing apt_missing "$@" || die "cannot tell which packages are installed"
 	((${#missing[@]})) || return 0
 	in_vm && die "missing packages inside the VM (install them on the host): ${missing[*]}"
 	((EUID == 0)) || die "need root to install: ${missing[*]}"

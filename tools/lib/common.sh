@@ -26,6 +26,18 @@ in_vm() {
 	[[ ${VNVME_IN_VM:-0} == 1 ]]
 }
 
+# Set array NAME to the output lines of COMMAND, failing when COMMAND fails. Not
+# mapfile < <(COMMAND): a process substitution's failure is lost, and the empty list it
+# leaves reads as "nothing to do" (how the installer once found no package missing).
+lines_of() {
+	local -n lines_of_array=$1
+	local lines_of_output
+	shift
+	lines_of_output=$("$@") || return
+	lines_of_array=()
+	[[ -z $lines_of_output ]] || mapfile -t lines_of_array <<<"$lines_of_output"
+}
+
 # Run a command holding an exclusive lock, so concurrent runs don't build the same cache entry.
 with_lock() {
 	local lock=$1

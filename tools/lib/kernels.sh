@@ -20,7 +20,7 @@ kernel_release_from_apt() {
 	if [[ $1 == 6.1 ]]; then
 		# The metapackage points at the current 6.1 ABI.
 		apt-cache depends linux-headers-amd64 2>/dev/null |
-			sed -n "s/^ *Depends: linux-headers-\($regex\)\$/\1/p" | head -n1
+			sed -n "s/^ *Depends: linux-headers-\($regex\)\$/\1/p" | sed -n 1p
 	else
 		apt-cache pkgnames "linux-headers-$1." 2>/dev/null |
 			sed -n "s/^linux-headers-\($regex\)\$/\1/p" | sort -V | tail -n1
@@ -105,7 +105,7 @@ kernel_image_extract() {
 kernel_vmlinux_extract() {
 	local bzimage=$1 out=$2 magic offset
 	for magic in xz:'\xFD7zXZ\x00' zstd:'\x28\xB5\x2F\xFD'; do
-		offset=$(LC_ALL=C grep -obUaP "${magic#*:}" "$bzimage" | head -n1 | cut -d: -f1)
+		offset=$(LC_ALL=C grep -m1 -obUaP "${magic#*:}" "$bzimage" | sed -n 1p | cut -d: -f1)
 		[[ -n $offset ]] || continue
 		# Both decoders complain about the bzImage's data after the stream: judge the output.
 		tail -c "+$((offset + 1))" "$bzimage" | "${magic%%:*}" -dcq >"$out.tmp" 2>/dev/null || true

@@ -146,6 +146,17 @@ check_no_device_silent() {
 	[[ ! -s $tmp/err ]] && (($(kvm_runs abort) == 1))
 }
 
+# --accel says what a boot would use and why, from the cached verdicts of the checks above.
+check_accel_option() {
+	local broken working
+	broken=$(VNVME_KVM_DEVICE="$tmp/kvm" VNVME_QEMU="$tmp/abort" tools/vm/run --accel)
+	working=$(VNVME_KVM_DEVICE="$tmp/kvm" VNVME_QEMU="$tmp/work" tools/vm/run --accel)
+	echo "broken KVM: $broken"
+	echo "working KVM: $working"
+	[[ $broken == "tcg (QEMU exited with status 134 "* && $working == "kvm ("* ]] &&
+		(($(kvm_runs abort) == 1 && $(kvm_runs work) == 2))
+}
+
 check_bad_mode_refused() {
 	local status=0
 	vm_run abort VNVME_VM_ACCEL=fast -- true || status=$?
@@ -155,7 +166,7 @@ check_bad_mode_refused() {
 
 main() {
 	ktap_start host-vm-accel
-	ktap_plan 9
+	ktap_plan 10
 	make_qemu abort abort
 	make_qemu hang hang
 	make_qemu work work
@@ -168,6 +179,7 @@ main() {
 	ktap_check "VNVME_VM_ACCEL=kvm without a device node exits 125" check_forced_kvm_no_device
 	ktap_check "no device node: TCG without a word" check_no_device_silent
 	ktap_check "VNVME_VM_ACCEL with another value is refused" check_bad_mode_refused
+	ktap_check "vm/run --accel prints the choice and why" check_accel_option
 	ktap_finish
 }
 

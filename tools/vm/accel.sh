@@ -85,13 +85,15 @@ accel_kvm_verdict() {
 }
 
 # Set vm_accel to QEMU's accelerator arguments, following VNVME_VM_ACCEL (kvm, tcg, or
-# auto: KVM where it works). A forced kvm that does not work ends the run with status 125.
-# shellcheck disable=SC2034 # vm_accel is read by tools/vm/run
+# auto: KVM where it works), and vm_accel_why to the reason in a few words. A forced kvm
+# that does not work ends the run with status 125.
+# shellcheck disable=SC2034 # vm_accel and vm_accel_why are read by tools/vm/run
 accel_choose() {
 	local kernel=$1 initrd=$2 mode=${VNVME_VM_ACCEL:-auto} verdict
 	case $mode in
 	tcg)
 		vm_accel=("${VM_ACCEL_TCG[@]}")
+		vm_accel_why="VNVME_VM_ACCEL=tcg"
 		return 0
 		;;
 	kvm | auto) ;;
@@ -100,11 +102,13 @@ accel_choose() {
 	verdict=$(accel_kvm_verdict "$kernel" "$initrd")
 	if [[ $verdict == yes ]]; then
 		vm_accel=("${VM_ACCEL_KVM[@]}")
+		vm_accel_why="a KVM boot of the runner's kernel works"
 	elif [[ $mode == kvm ]]; then
 		note "VNVME_VM_ACCEL=kvm, but KVM does not work here: ${verdict#no: }"
 		exit 125
 	else
 		vm_accel=("${VM_ACCEL_TCG[@]}")
+		vm_accel_why=${verdict#no: }
 		# No device node is the normal case (a nested guest under TCG): nothing to say.
 		[[ -e $VM_KVM_DEVICE ]] && note "$VM_KVM_DEVICE is present but KVM does not work, using TCG: ${verdict#no: }"
 	fi

@@ -239,8 +239,10 @@ void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
 }
 
 /*
- * Shutdown: wait (bounded) until the fetched commands have completed.
- * Returns false if some were still in flight when the wait gave up.
+ * Shutdown: wait (bounded) until the fetched commands have completed and
+ * been posted.  Returns false if some had not even completed (their backing
+ * I/O may still be under way, so a flush now would not cover it) when the
+ * wait gave up; completions held only by a full CQ do not count.
  */
 bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 {
@@ -257,7 +259,8 @@ bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 		flush_work(&sq->work);
 		vnvme_sq_wait_inline(sq);
 		if (!wait_event_timeout(ctrl->idle_wait,
-					atomic_read(&sq->inflight) == 0, 5 * HZ))
+					atomic_read(&sq->inflight) == 0, 5 * HZ) &&
+		    atomic_read(&sq->running))
 			drained = false;
 	}
 	mutex_unlock(&ctrl->queue_lock);
@@ -541,6 +544,7 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 		req->sq = sq;
 		req->start_ns = ktime_get_ns();
 		atomic_inc(&sq->inflight);
+		atomic_inc(&sq->running);
 
 		if (vnvme_sq_take_abort(sq, pos, le16_to_cpu(req->cmd.cid))) {
 			req->status = VNVME_SC_ABORT_REQ;
@@ -598,6 +602,9 @@ void vnvme_req_complete(struct vnvme_req *req)
 	struct vnvme_sq *sq = req->sq;
 	struct vnvme_cq *cq = sq->cq;
 
+	/* Its backing I/O has ended; the request itself lives on until posted. */
+	smp_mb__before_atomic();
+	atomic_dec(&sq->running);
 	/*
 	 * The fetcher completing its own command posts it when it is done,
 	 * unless much read data has to be copied to the guest first: that copy

@@ -295,6 +295,7 @@ struct vnvme_sq {
 	bool			post_own;	/* fetcher only: it completed commands */
 	bool			retired_own;	/* fetcher only: and freed ring room */
 	atomic_t		inflight;
+	atomic_t		running;	/* fetched, not yet completed */
 	bool			stopping;	/* no more fetching or kicks */
 	bool			dropping;	/* completions may be dropped */
 

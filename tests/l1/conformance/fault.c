@@ -567,12 +567,16 @@ static void t_write_zeroes_durable(struct tctx *c)
 /*
  * Shutdown while writes are held in the backing device longer than the
  * controller waits for them: it must not report SHST complete (the writes
- * were not flushed), but Controller Fatal Status.
+ * were not flushed), but Controller Fatal Status.  Writes that are done and
+ * only wait for room in a full CQ are flushed: that shutdown completes.
  */
 static void t_shutdown_io_stuck(struct tctx *c)
 {
 	const char *dm = tc_get(c, "dm");
 	struct bg_resume b = { .delay_ms = 9000 };
+	struct vnvme_queue *q;
+	struct nvme_sqe sqe;
+	unsigned int i;
 	uint32_t csts;
 	pthread_t t;
 
@@ -580,6 +584,27 @@ static void t_shutdown_io_stuck(struct tctx *c)
 		tc_skip(c, "no --set dm=NAME");
 		return;
 	}
+	/* 32 writes over a CQ of 4 entries that the host does not read. */
+	if (!tc_up(c, 0) || !EXPECT_OK(vnvme_queue_alloc(&c->ctrl, 2, 64, 4, -1, &q)))
+		return;
+	vnvme_cmd_create_cq(&sqe, q);
+	if (!EXPECT_OK(vnvme_exec(&c->ctrl.admin, &sqe, NULL)))
+		return;
+	vnvme_cmd_create_sq(&sqe, q, 2);
+	if (!EXPECT_OK(vnvme_exec(&c->ctrl.admin, &sqe, NULL)))
+		return;
+	for (i = 0; i < 32; i++) {
+		vnvme_cmd_rw(&sqe, NVME_IO_WRITE, c->nsid, 2000 + i * 8, 8);
+		vnvme_set_prps(&sqe, c->buf.iova + (i % 64) * 8192, 8 * c->ns.lba_size, NULL);
+		sqe.cid = (uint16_t)i;
+		vnvme_sq_push(q, &sqe);
+	}
+	vnvme_sq_ring(q);
+	usleep(500000);
+	csts = shutdown_csts(c);
+	tc_diag("CSTS after a shutdown with 29 completions held by a full CQ: 0x%x", csts);
+	EXPECT_EQ(csts & (NVME_CSTS_SHST_MASK | NVME_CSTS_CFS), NVME_CSTS_SHST_CMPLT);
+	/* Now writes that have not reached the device. */
 	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
 	if (!hold_io(c, dm))
 		return;

@@ -30,6 +30,7 @@ PACKAGES=(
 )
 
 # The headers of every supported kernel; their release names come from apt's package lists.
+# shellcheck disable=SC2317 # invoked through lines_of
 header_packages() {
 	local series release
 	for series in "${VNVME_SERIES[@]}"; do

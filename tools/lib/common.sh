@@ -35,6 +35,7 @@ lines_of() {
 	shift
 	lines_of_output=$("$@") || return
 	lines_of_array=()
+	# shellcheck disable=SC2034 # a nameref: this sets the caller's array
 	[[ -z $lines_of_output ]] || mapfile -t lines_of_array <<<"$lines_of_output"
 }
 

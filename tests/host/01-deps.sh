@@ -27,36 +27,55 @@ ABSENT=vnvme-test-no-such-package
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
 
-# In a shell as strict as the tools' own: the old apt_missing printed nothing here.
+# In a new bash as strict as the tools' own, with the lists taken the way the tools take
+# them: ktap_check runs a check inside $(...), where bash ignores set -e, and the old
+# apt_missing only lost its list where set -e was in force (mapfile < <(...) at top level).
 check_apt_missing() {
-	(
+	ABSENT=$ABSENT bash -c '
 		set -euo pipefail
+		source tools/lib/common.sh
 		source tools/lib/apt.sh
-		local list missing=()
-		list=$(apt_missing bash "$ABSENT" coreutils "$ABSENT-2")
-		echo "apt_missing: $list"
-		[[ $list == "$ABSENT"$'\n'"$ABSENT-2" ]] || exit 1
-		mapfile -t missing < <(apt_missing "$ABSENT")
-		[[ ${missing[*]} == "$ABSENT" ]] || exit 1
-		list=$(apt_missing bash coreutils)
-		[[ -z $list ]]
-	)
+		mapfile -t missing < <(apt_missing bash "$ABSENT" coreutils "$ABSENT-2")
+		echo "apt_missing (process substitution): ${missing[*]}"
+		[[ ${missing[*]} == "$ABSENT $ABSENT-2" ]]
+		lines_of missing apt_missing "$ABSENT"
+		echo "apt_missing (lines_of): ${missing[*]}"
+		[[ ${missing[*]} == "$ABSENT" ]]
+		lines_of missing apt_missing bash coreutils
+		((${#missing[@]} == 0))
+	'
 }
 
-# apt_ensure must try to install a package that is not installed and fail when apt cannot:
-# the old one returned 0 without a word.
-check_apt_ensure_fails_loudly() {
-	local status=0
-	(
+# apt_ensure must go on to install a package that is not installed (the old one returned 0
+# without a word). apt-get, apt-cache and dpkg are stand-ins that log and fail: the host's
+# package state and lists stay as they are, and no network is needed.
+check_apt_ensure_installs() {
+	local tool status=0
+	mkdir -p "$tmp/fake-bin"
+	for tool in apt-get apt-cache dpkg; do
+		# "apt-get update" succeeds, so that the install comes next.
+		cat >"$tmp/fake-bin/$tool" <<-FAKE
+			#!/bin/sh
+			echo "$tool \$*" >>"$tmp/apt.log"
+			case " \$* " in *" update "*) exit 0 ;; esac
+			exit 100
+		FAKE
+		chmod +x "$tmp/fake-bin/$tool"
+	done
+	: >"$tmp/apt.log"
+	PATH=$tmp/fake-bin:$PATH ABSENT=$ABSENT bash -c '
 		set -euo pipefail
+		source tools/lib/common.sh
 		source tools/lib/apt.sh
 		apt_ensure bash "$ABSENT"
-	) >"$tmp/ensure" 2>&1 || status=$?
-	cat "$tmp/ensure"
-	((status != 0)) && grep -q "installing 1 packages (with what they depend on): $ABSENT\$" "$tmp/ensure"
+	' >"$tmp/ensure" 2>&1 || status=$?
+	cat "$tmp/ensure" "$tmp/apt.log"
+	((status != 0)) && grep -q "^apt-get install .* -- $ABSENT\$" "$tmp/apt.log" &&
+		grep -q "installing 1 packages (with what they depend on): $ABSENT\$" "$tmp/ensure"
 }
 
 # debootstrap a minimal bookworm root into the cache unless a recent one is there.
+# shellcheck disable=SC2317 # invoked through with_lock
 fresh_root_make() {
 	local marker=$ROOT/.vnvme-complete
 	if [[ -f $marker && -z $(find "$marker" -mtime "+$STALE_DAYS") ]]; then
@@ -71,6 +90,7 @@ fresh_root_make() {
 	mv -- "$ROOT.tmp" "$ROOT"
 }
 
+# shellcheck disable=SC2317 # invoked through with_lock
 # The installer and the host's package lists (a fresh machine that ran apt-get update),
 # copied in anew for every run.
 fresh_root_stage() {
@@ -90,6 +110,13 @@ fresh_root_stage() {
 }
 
 check_fresh_root_missing() {
+	local status=0
+	# Under one lock: concurrent runs share the root.
+	with_lock "${ROOT%/*}/.lock" fresh_root_missing
+}
+
+# shellcheck disable=SC2317 # invoked through with_lock
+fresh_root_missing() {
 	local status=0
 	fresh_root_make || { echo "debootstrap failed"; return 1; }
 	fresh_root_stage
@@ -114,8 +141,8 @@ main() {
 	ktap_start host-deps
 	ktap_plan 3
 	ktap_check "apt_missing lists packages that were never installed" check_apt_missing
-	ktap_check "apt_ensure tries and fails loudly on a package it cannot install" \
-		check_apt_ensure_fails_loudly
+	ktap_check "apt_ensure installs a package that is not installed, fails when apt fails" \
+		check_apt_ensure_installs
 	if ! command -v debootstrap >/dev/null; then
 		ktap_not_ok "deps.sh --missing in a fresh Debian 12 root lists what it lacks" \
 			"debootstrap is not installed: tools/deps.sh should have installed it"

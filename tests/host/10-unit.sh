@@ -19,6 +19,8 @@ build=$(mktemp -d "${TMPDIR:-/tmp}/vnvme-unit.XXXXXX") || exit 1
 trap 'rm -rf -- "$build"' EXIT
 
 mapfile -t cases < <(sed -n 's/^[[:space:]]*KTAP_CASE(\([a-z0-9_]*\)),$/\1/p' "$unit/test_prp.c")
+# An empty list (test_prp.c unreadable) would make a suite of 0 tests that passes.
+((${#cases[@]})) || { echo "Bail out! no KTAP_CASE found in $unit/test_prp.c"; exit 1; }
 
 n=0
 pass=0

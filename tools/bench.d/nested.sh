@@ -51,7 +51,7 @@ PY
 
 echo "# Nested: stock nvme driver in an L2 guest, vnvme vs QEMU's emulated NVMe"
 echo
-echo "$(uname -r) L1 and L2, QEMU TCG (no KVM), 2 vCPUs each level, null_blk backing," \
+echo "$(uname -r) L1 and L2, L2 on $(tools/vm/run --accel | cut -d' ' -f1), 2 vCPUs each level, null_blk backing," \
 	"${seconds}s per job; vnvme shadow doorbells offered: $shadow, used by the guest: $shadow_used"
 echo
 echo "| job | vnvme IOPS | QEMU nvme IOPS | L1 io_uring IOPS | vnvme/QEMU | vnvme/L1 | vnvme p50 us | QEMU p50 us |"

@@ -21,8 +21,8 @@ VM_ACCEL_KVM=(-accel kvm -cpu host)
 # shellcheck disable=SC2034,SC2054 # used by tools/vm/run; the comma belongs to the value
 VM_ACCEL_TCG=(-accel tcg,thread=multi)
 # The machine every boot of the runner's, the probe's included, gets. -nodefaults: no
-# CD-ROM, VGA or NIC the tests never use; QEMU 10's q35 under TCG spends 30 s at boot with
-# its default devices (3 s without), and QEMU 7.2 has less to emulate.
+# CD-ROM, VGA or NIC the tests never use; QEMU 10's q35 under TCG spends about 33 s at boot
+# with its default devices (3 s without), and QEMU 7.2 has less to emulate.
 # shellcheck disable=SC2034 # used by tools/vm/run
 VM_MACHINE=(-machine q35 -nodefaults -nographic -no-reboot -net none)
 

@@ -21,11 +21,14 @@ initramfs_module_paths() {
 # Copy modules (decompressed: busybox insmod can't read .ko.xz, which 6.12 ships) into
 # STAGE/modules and list them, in load order, in STAGE/modules/ORDER.
 initramfs_add_modules() {
-	local stage=$1 kernel_dir=$2 release=$3 order=$4 path name
+	local stage=$1 kernel_dir=$2 release=$3 order=$4 path name paths=()
 	shift 4
 	mkdir -p "$stage/modules"
 	: >"$stage/modules/$order"
-	while read -r path; do
+	# A module modprobe cannot resolve must stop the build, not leave it out.
+	lines_of paths initramfs_module_paths "$kernel_dir" "$release" "$@" ||
+		die "cannot resolve modules $* for $release"
+	for path in "${paths[@]}"; do
 		name=$(basename -- "$path")
 		case $name in
 		*.ko.xz) name=${name%.xz}; xz -dc -- "$path" >"$stage/modules/$name" ;;
@@ -34,7 +37,7 @@ initramfs_add_modules() {
 		*) die "unexpected module file $path" ;;
 		esac
 		echo "$name" >>"$stage/modules/$order"
-	done < <(initramfs_module_paths "$kernel_dir" "$release" "$@")
+	done
 }
 
 # Pack a staging dir as a gzip'd newc cpio (the format the kernel unpacks).

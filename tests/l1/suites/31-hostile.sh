@@ -85,9 +85,15 @@ fi
 faults_total=0
 ops_total=0
 hung=0
+# Not read from a process substitution: a failing --list would end the suite with 1..0.
+if ! case_list=$("$CHK_BIN/hostile" --list ${VNVME_HOSTILE_CASES:+--case "$VNVME_HOSTILE_CASES"}) ||
+	[[ -z $case_list ]]; then
+	ktap_not_ok "hostile --list" "the hostile program listed no cases"
+fi
 while read -r name; do
+	[[ -n $name ]] || continue
 	((hung)) && break
 	run_case "$name"
-done < <("$CHK_BIN/hostile" --list ${VNVME_HOSTILE_CASES:+--case "$VNVME_HOSTILE_CASES"})
+done <<<"$case_list"
 ktap_diag "hostile: operations $ops_total, faults injected $faults_total"
 ktap_finish

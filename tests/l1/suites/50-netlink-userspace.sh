@@ -43,6 +43,14 @@ U8=5a000000-0000-4000-8000-000000000008
 UBAD=5a000000-0000-4000-8000-0000000000bd
 
 W=$(mktemp -d /tmp/vnvme-50.XXXXXX)
+# What the checks run as nobody is copied where nobody can reach it: the checkout may sit
+# in a directory only root can enter (a root user's clone in /root on a fresh machine).
+chmod 0755 "$W"
+mkdir -m 0755 "$W/nobody"
+cp -- "$CTL" "$POLICY" "$W/nobody/"
+chmod a+rx "$W/nobody/${CTL##*/}" "$W/nobody/${POLICY##*/}"
+NOBODY_CTL=$W/nobody/${CTL##*/}
+NOBODY_POLICY=$W/nobody/${POLICY##*/}
 loaded_vnvme=0
 loops=()
 bg_pids=()
@@ -244,7 +252,7 @@ ktap_check "attach reuses a detached slot's number on request" \
 # The system's python: a per-user one (pyenv shims under /root) is not nobody's.
 PYTHON=/usr/bin/python3
 policy_root() { "$PYTHON" "$POLICY" "$U1"; }
-policy_nobody() { "${NOBODY[@]}" "$PYTHON" "$POLICY" "$U1"; }
+policy_nobody() { "${NOBODY[@]}" "$PYTHON" "$NOBODY_POLICY" "$U1"; }
 if [[ -x $PYTHON ]]; then
 	ktap_check "netlink: strict policies, ENODEV, dump (root)" policy_root
 	ktap_check "netlink: RESET_STATS is EPERM without CAP_NET_ADMIN" policy_nobody
@@ -324,7 +332,7 @@ ktap_check "reset-stats zeroes the counters" \
 ktap_check "non-root: list, show and stats work" \
 	sh -c "${NOBODY[*]} '$CTL' --json list | jq -e 'length >= 2' && ${NOBODY[*]} '$CTL' show $U1 >/dev/null && ${NOBODY[*]} '$CTL' stats $U1 >/dev/null"
 nobody_events() {
-	"${NOBODY[@]}" "$CTL" events --json --uuid "$U1" --count 1 --timeout 20 >"$W/nobody.json" 2>"$W/nobody.err" &
+	"${NOBODY[@]}" "$NOBODY_CTL" events --json --uuid "$U1" --count 1 --timeout 20 >"$W/nobody.json" 2>"$W/nobody.err" &
 	local pid=$!
 	wait_for 10 grep -q following "$W/nobody.err" || return 1
 	"$CTL" detach "$U1" 3 >/dev/null

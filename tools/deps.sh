@@ -23,6 +23,8 @@ PACKAGES=(
 	gcc make bc flex bison libelf-dev libssl-dev sparse linux-source-6.1 shellcheck
 	# userspace tools
 	libnl-3-dev libnl-genl-3-dev pkg-config
+	# host unit tests: the libFuzzer build of the PRP fuzz target (clang and its runtime)
+	clang libclang-rt-14-dev
 	# tests and demo (debootstrap: the host test of this installer on a fresh root)
 	debootstrap fio nvme-cli mdevctl uuid-runtime e2fsprogs jq dmsetup python3 iproute2 util-linux
 	# libvirt interop (tests/l1/suites/50-netlink-userspace.sh)

@@ -16,11 +16,9 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$repo/tests/lib/ktap.sh"
 # shellcheck source=tools/lib/common.sh
 source "$repo/tools/lib/common.sh"
+# shellcheck source=tools/lib/fresh-root.sh
+source "$repo/tools/lib/fresh-root.sh"
 cd "$repo"
-
-MIRROR=${VNVME_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-ROOT=$VNVME_CACHE/fresh-root/bookworm-minbase
-STALE_DAYS=${VNVME_FRESH_ROOT_DAYS:-30}
 # No Debian package has this name.
 ABSENT=vnvme-test-no-such-package
 
@@ -74,45 +72,21 @@ check_apt_ensure_installs() {
 		grep -q "installing 1 packages (with what they depend on): $ABSENT\$" "$tmp/ensure"
 }
 
-# debootstrap a minimal bookworm root into the cache unless a recent one is there.
-# shellcheck disable=SC2317 # invoked through with_lock
-fresh_root_make() {
-	local marker=$ROOT/.vnvme-complete
-	if [[ -f $marker && -z $(find "$marker" -mtime "+$STALE_DAYS") ]]; then
-		return 0
-	fi
-	rm -rf -- "$ROOT.tmp"
-	mkdir -p -- "${ROOT%/*}"
-	debootstrap --variant=minbase bookworm "$ROOT.tmp" "$MIRROR" >"$tmp/debootstrap.log" 2>&1 ||
-		{ tail -n 20 "$tmp/debootstrap.log"; return 1; }
-	touch "$ROOT.tmp/.vnvme-complete"
-	rm -rf -- "$ROOT"
-	mv -- "$ROOT.tmp" "$ROOT"
-}
-
-# shellcheck disable=SC2317 # invoked through with_lock
 # The installer and the host's package lists (a fresh machine that ran apt-get update),
 # copied in anew for every run.
+# shellcheck disable=SC2317 # invoked through with_lock
 fresh_root_stage() {
-	rm -rf -- "$ROOT/vnvme" "$ROOT/var/lib/apt/lists" "$ROOT/etc/apt/sources.list.d"
-	mkdir -p "$ROOT/vnvme/tools/lib"
-	cp tools/deps.sh "$ROOT/vnvme/tools/"
-	cp tools/lib/*.sh "$ROOT/vnvme/tools/lib/"
-	cp -a /var/lib/apt/lists "$ROOT/var/lib/apt/lists"
-	cp -a /etc/apt/sources.list.d "$ROOT/etc/apt/"
-	if [[ -f /etc/apt/sources.list ]]; then
-		cp /etc/apt/sources.list "$ROOT/etc/apt/"
-	else
-		rm -f "$ROOT/etc/apt/sources.list"
-	fi
-	# Keyrings the copied sources name (Signed-By).
-	cp -a /usr/share/keyrings/. "$ROOT/usr/share/keyrings/"
+	rm -rf -- "$FRESH_ROOT/vnvme"
+	mkdir -p "$FRESH_ROOT/vnvme/tools/lib"
+	cp tools/deps.sh "$FRESH_ROOT/vnvme/tools/"
+	cp tools/lib/*.sh "$FRESH_ROOT/vnvme/tools/lib/"
+	fresh_root_apt_setup "$FRESH_ROOT" 1
 }
 
 check_fresh_root_missing() {
 	local status=0
 	# Under one lock: concurrent runs share the root.
-	with_lock "${ROOT%/*}/.lock" fresh_root_missing
+	with_lock "${FRESH_ROOT%/*}/.lock" fresh_root_missing
 }
 
 # shellcheck disable=SC2317 # invoked through with_lock
@@ -121,11 +95,11 @@ fresh_root_missing() {
 	fresh_root_make || { echo "debootstrap failed"; return 1; }
 	fresh_root_stage
 	tools/deps.sh --list | sort >"$tmp/all"
-	awk '/^Package: / { p = $2 } /^Status: .* installed$/ { print p }' "$ROOT/var/lib/dpkg/status" |
+	awk '/^Package: / { p = $2 } /^Status: .* installed$/ { print p }' "$FRESH_ROOT/var/lib/dpkg/status" |
 		sort >"$tmp/root-installed"
 	comm -23 "$tmp/all" "$tmp/root-installed" >"$tmp/expected"
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
-		chroot "$ROOT" /bin/bash /vnvme/tools/deps.sh --missing >"$tmp/got.raw" 2>"$tmp/got.err" ||
+		chroot "$FRESH_ROOT" /bin/bash /vnvme/tools/deps.sh --missing >"$tmp/got.raw" 2>"$tmp/got.err" ||
 		status=$?
 	sort "$tmp/got.raw" >"$tmp/got"
 	echo "deps.sh --missing in the fresh root: exit $status, $(wc -l <"$tmp/got") of" \

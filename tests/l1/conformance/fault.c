@@ -509,6 +509,18 @@ static uint32_t shutdown_csts(struct tctx *c)
 }
 
 /*
+ * A shutdown that cannot promise durability (WHY) must not report SHST complete and
+ * must report Controller Fatal Status.
+ */
+static void expect_shutdown_failed(struct tctx *c, uint32_t csts, const char *why)
+{
+	tc_diag("CSTS after a shutdown where %s: 0x%x", why, csts);
+	EXPECT((csts & NVME_CSTS_SHST_MASK) != NVME_CSTS_SHST_CMPLT,
+	       "CSTS 0x%x: shutdown reported complete although %s", csts, why);
+	EXPECT(csts & NVME_CSTS_CFS, "CSTS 0x%x: no Controller Fatal Status", csts);
+}
+
+/*
  * A backing device whose reads and writes work and whose flushes fail:
  * Flush of the namespace and Flush of every namespace are Write Faults (a
  * failed flush is never reported as durable), and a shutdown that could not
@@ -532,10 +544,7 @@ static void t_flush_errors(struct tctx *c)
 	}
 	csts = shutdown_csts(c);
 	c->faults++;
-	tc_diag("CSTS after a shutdown whose flush failed: 0x%x", csts);
-	EXPECT((csts & NVME_CSTS_SHST_MASK) != NVME_CSTS_SHST_CMPLT,
-	       "CSTS 0x%x: shutdown reported complete although its flush failed", csts);
-	EXPECT(csts & NVME_CSTS_CFS, "CSTS 0x%x: no Controller Fatal Status", csts);
+	expect_shutdown_failed(c, csts, "its flush failed");
 	/* A reset brings the controller back. */
 	if (tc_up(c, 0))
 		EXPECT_OK(tc_verified_io(c, c->q, 0, 16, 2));
@@ -613,10 +622,7 @@ static void t_shutdown_io_stuck(struct tctx *c)
 	csts = shutdown_csts(c);
 	c->faults++;
 	pthread_join(t, NULL);
-	tc_diag("CSTS after a shutdown with writes held for 9 s: 0x%x", csts);
-	EXPECT((csts & NVME_CSTS_SHST_MASK) != NVME_CSTS_SHST_CMPLT,
-	       "CSTS 0x%x: shutdown reported complete with writes still in flight", csts);
-	EXPECT(csts & NVME_CSTS_CFS, "CSTS 0x%x: no Controller Fatal Status", csts);
+	expect_shutdown_failed(c, csts, "writes were still in flight");
 	if (tc_up(c, 0))
 		EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 4));
 }

@@ -90,9 +90,30 @@ if ! case_list=$("$CHK_BIN/hostile" --list ${VNVME_HOSTILE_CASES:+--case "$VNVME
 	[[ -z $case_list ]]; then
 	ktap_not_ok "hostile --list" "the hostile program listed no cases"
 fi
+# Cases that bring down the L1 kernel through a known, open bug: their crash takes every
+# later case and suite of the boot with it, so the test command skips them, saying why,
+# until the bug is fixed. VNVME_HOSTILE_CASES naming one, or VNVME_HOSTILE_KNOWN_CRASHERS=1,
+# runs it (VNVME_* variables reach the VM: VNVME_HOSTILE_KNOWN_CRASHERS=1 tests/run ...).
+#  unmap_under_doorbell_storm: VFIO_IOMMU_UNMAP_DMA looped over the rings while doorbells
+#    re-pin them can make type1's vfio_dma_do_unmap hit BUG_ON(++retries > 10), and type1's
+#    lock stays held (issue 10 item 1); seen on 6.12 in 2 of 4 runs on 2026-12-06.
+KNOWN_CRASHERS=(unmap_under_doorbell_storm)
+known_crasher() {
+	local known
+	[[ -z ${VNVME_HOSTILE_CASES:-} && ${VNVME_HOSTILE_KNOWN_CRASHERS:-0} != 1 ]] || return 1
+	for known in "${KNOWN_CRASHERS[@]}"; do
+		[[ $1 == "$known" ]] && return 0
+	done
+	return 1
+}
 while read -r name; do
 	[[ -n $name ]] || continue
 	((hung)) && break
+	if known_crasher "$name"; then
+		ktap_skip "$name" "crashes the host kernel through type1's BUG_ON (issue 10 item 1, open);" \
+			"VNVME_HOSTILE_KNOWN_CRASHERS=1 runs it"
+		continue
+	fi
 	run_case "$name"
 done <<<"$case_list"
 ktap_diag "hostile: operations $ops_total, faults injected $faults_total"

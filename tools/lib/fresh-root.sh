@@ -33,8 +33,8 @@ fresh_root_make() {
 fresh_root_apt_setup() {
 	local root=$1 lists=$2 file
 	rm -rf -- "$root/etc/apt/sources.list.d" "$root/var/lib/apt/lists"
-	mkdir -p "$root/etc/apt/sources.list.d" "$root/var/lib/apt/lists/partial"
 	rm -f -- "$root/etc/apt/sources.list"
+	mkdir -p "$root/etc/apt/sources.list.d"
 	for file in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
 		if [[ -f $file ]] && grep -q 'debian\.org' "$file"; then
 			cp -- "$file" "$root${file}"
@@ -42,7 +42,8 @@ fresh_root_apt_setup() {
 	done
 	cp -a /usr/share/keyrings/. "$root/usr/share/keyrings/"
 	if ((lists)); then
-		rm -rf -- "$root/var/lib/apt/lists"
 		cp -a /var/lib/apt/lists "$root/var/lib/apt/lists"
+	else
+		mkdir -p "$root/var/lib/apt/lists/partial"
 	fi
 }

@@ -3,11 +3,12 @@
 # suites) and tests/l1/run-in-vm (suites inside a VM). Sourced.
 # shellcheck shell=bash
 
-# Seconds a suite may take: its own "# vnvme-timeout: N" line, else the default.
+# Seconds a suite may take: its own "# vnvme-timeout: N" line, else the default; times
+# VNVME_SUITE_TIMEOUT_FACTOR (default 1: a slow kernel such as tools/debug-kernel's).
 suite_timeout() {
 	local file=$1 default=$2 value
 	value=$(sed -n 's/^# vnvme-timeout: *\([0-9][0-9]*\) *$/\1/p' "$file" | sed -n 1p)
-	echo "${value:-$default}"
+	echo $((${value:-$default} * ${VNVME_SUITE_TIMEOUT_FACTOR:-1}))
 }
 
 # Output files of a suite: DIR/<name>.ktap (stdout+stderr) and DIR/<name>.rc (exit status).

@@ -5,8 +5,9 @@
 # ioctl and namespace hot-plug operations, with a second thread unmapping memory under queue
 # creation, and verified I/O checks all along. At least 100,000 operations per kernel, in
 # runs of VNVME_FUZZ_OPS (default 25,000) with fixed seeds (VNVME_FUZZ_SEEDS, default
-# "1 2 3 4"), so a failure replays with: vnvme-vfio UUID fuzz 1 --ops N --seed S --chaos
-# --ns-toggle /sys/bus/mdev/devices/UUID/ns2/enable
+# "1 2 3 4"), each limited to VNVME_FUZZ_RUN_TIMEOUT seconds (default 1200; the total wanted
+# is VNVME_FUZZ_MIN_TOTAL, default 100,000), so a failure replays with: vnvme-vfio UUID fuzz 1
+# --ops N --seed S --chaos --ns-toggle /sys/bus/mdev/devices/UUID/ns2/enable
 # Each run ends with the postcondition (no pinned pages, verified I/O from a new client,
 # removal, module unload, clean kernel log).
 # vnvme-timeout: 1500
@@ -21,6 +22,8 @@ source "$ROOT/tests/l1/lib/checks.sh"
 OPS=${VNVME_FUZZ_OPS:-25000}
 SEEDS=${VNVME_FUZZ_SEEDS:-"1 2 3 4"}
 MIN_TOTAL=${VNVME_FUZZ_MIN_TOTAL:-100000}
+# Seconds one seeded run may take (tools/debug-kernel raises it with VNVME_FUZZ_OPS).
+RUN_TIMEOUT=${VNVME_FUZZ_RUN_TIMEOUT:-1200}
 
 ktap_start fuzz
 
@@ -40,7 +43,7 @@ run_seed() {
 		rm -f "$out"
 		return
 	fi
-	timeout 1200 "$CHK_CLI" "$uuid" fuzz 1 --ops "$OPS" --seed "$seed" --chaos \
+	timeout "$RUN_TIMEOUT" "$CHK_CLI" "$uuid" fuzz 1 --ops "$OPS" --seed "$seed" --chaos \
 		--ns-toggle "$CHK_DEVICES/$uuid/ns2/enable" --json >"$out" 2>"$out.err" || status=$?
 	ops=$(json_field "$out" ops)
 	((status == 0)) || fail+=("vnvme-vfio fuzz exited with $status: $(json_field "$out" failure) $(tail -n 5 "$out.err")")

@@ -849,6 +849,26 @@ void vnvme_admin_reset(struct vnvme_ctrl *ctrl)
 	vnvme_features_default(ctrl);
 }
 
+/*
+ * A new VFIO user (the next VM) on this controller: the Error Information
+ * entries (LBAs, NSIDs, CIDs of the previous VM's commands) and the Changed
+ * Namespace List (changes the previous one had not read, and any made while
+ * nobody had the device open) were the previous tenant's and go.  The SMART
+ * counters, the error count among them, are the controller's lifetime, as
+ * on a drive that moves to another host; so Error Count values stay unique.
+ * Register, queue, feature and event state was reset at the last close.
+ */
+void vnvme_admin_new_user(struct vnvme_ctrl *ctrl)
+{
+	spin_lock(&ctrl->log_lock);
+	memset(ctrl->err_log, 0, sizeof(ctrl->err_log));
+	ctrl->err_log_next = 0;
+	memset(ctrl->changed_ns, 0, sizeof(ctrl->changed_ns));
+	ctrl->nr_changed_ns = 0;
+	ctrl->changed_ns_overflow = false;
+	spin_unlock(&ctrl->log_lock);
+}
+
 void vnvme_error_log_add(struct vnvme_ctrl *ctrl, struct vnvme_req *req)
 {
 	struct vnvme_error_entry *e;

@@ -96,6 +96,8 @@ static int vnvme_open_device(struct vfio_device *vdev)
 	ctrl->opened = true;
 	ctrl->smart.power_cycles++;
 	mutex_unlock(&ctrl->open_lock);
+	/* What the previous VFIO user left in the logs (admin.c). */
+	vnvme_admin_new_user(ctrl);
 	return 0;
 }
 

@@ -1035,6 +1035,101 @@ static void t_log_changed_ns(struct tctx *c)
 	EXPECT_EQ(l[0], 0);
 }
 
+/* The device closed and opened again: what a new VFIO user (the next VM) starts with. */
+static bool reopen_device(struct tctx *c)
+{
+	tc_close_device(c);
+	if (!EXPECT_OK(vnvme_open(c->uuid, &c->open_opts, &c->dev))) {
+		c->dev = NULL;
+		return false;
+	}
+	return tc_up(c, 0);
+}
+
+/*
+ * What one tenant leaves to the next (Documentation/admin-guide.md, "What a
+ * new VFIO user sees"): the Error Information log (LBAs, NSIDs, CIDs of the
+ * previous VM) and the Changed Namespace List start empty for a new VFIO
+ * user; the SMART counters are the controller's lifetime and go on, error
+ * count included, so Error Count stays unique.
+ */
+static void t_log_new_vfio_user(struct tctx *c)
+{
+	long slot = tc_get_long(c, "attach_ns", 0);
+	struct nvme_smart_log before, *s;
+	struct nvme_error_log_entry *e;
+	struct nvme_id_ctrl id;
+	struct nvme_sqe sqe;
+	struct nvme_cqe cqe;
+	unsigned int i, n, used = 0;
+	char rel[32];
+	uint32_t *l;
+
+	if (!tc_up(c, 0) || !EXPECT_OK(identify(c, NVME_ID_CNS_CTRL, 0, &id)))
+		return;
+	if (!slot) {
+		tc_skip(c, "no --set attach_ns=N (a namespace slot with device_path, not enabled)");
+		return;
+	}
+	n = id.elpe + 1u;
+	/* The first tenant: a read beyond the namespace (an LBA), a bad opcode, a change. */
+	EXPECT_NVME_ERROR(tc_rw(c, c->q, NVME_IO_READ, c->nsid, nsze(c) + 7, 1, &c->buf));
+	EXPECT_STATUS_DNR(admin_simple(c, 0xc1, 0, 0, 0, &cqe), NVME_SC_INVALID_OPCODE);
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 5));
+	snprintf(rel, sizeof(rel), "ns%ld/enable", slot);
+	EXPECT_OK(tc_sysfs_write(c, rel, "1"));
+	EXPECT_OK(tc_sysfs_write(c, rel, "0"));
+	e = (void *)c->buf2.vaddr;
+	EXPECT_OK(get_log(c, NVME_LOG_ERROR, 0, e, 64, 0, false));
+	EXPECT(e[0].error_count != 0, "the first tenant has error log entries");
+	s = (void *)c->buf2.vaddr;
+	EXPECT_OK(get_log(c, NVME_LOG_SMART, 0xffffffff, s, sizeof(*s), 0, false));
+	before = *s;
+	EXPECT(u128lo(before.num_err_log_entries) >= 2, "SMART error count %llu",
+	       (unsigned long long)u128lo(before.num_err_log_entries));
+
+	/* The next tenant */
+	if (!reopen_device(c))
+		return;
+	if (!EXPECT(n * sizeof(*e) <= c->buf2.size, "ELPE %u", id.elpe))
+		return;
+	e = (void *)c->buf2.vaddr;
+	memset(e, 0xee, n * sizeof(*e));
+	EXPECT_OK(get_log(c, NVME_LOG_ERROR, 0, e, n * sizeof(*e), 0, true));
+	for (i = 0; i < n; i++) {
+		static const struct nvme_error_log_entry zero;
+
+		used += !!memcmp(&e[i], &zero, sizeof(zero));
+	}
+	EXPECT(used == 0, "%u of %u Error Information entries left by the previous VFIO user "
+	       "(newest: count %llu sqid %u cid 0x%x status 0x%x lba %llu nsid %u)", used, n,
+	       (unsigned long long)e[0].error_count, e[0].sqid, e[0].cid, e[0].status,
+	       (unsigned long long)e[0].lba, e[0].nsid);
+	l = (void *)c->buf2.vaddr;
+	memset(l, 0xee, 4096);
+	EXPECT_OK(get_log(c, NVME_LOG_CHANGED_NS, 0, l, 4096, 0, true));
+	EXPECT(l[0] == 0, "Changed Namespace List left by the previous VFIO user: %u, %u, ...",
+	       l[0], l[1]);
+	s = (void *)c->buf2.vaddr;
+	EXPECT_OK(get_log(c, NVME_LOG_SMART, 0xffffffff, s, sizeof(*s), 0, false));
+	EXPECT_EQ(u128lo(s->power_cycles), u128lo(before.power_cycles) + 1);
+	EXPECT(u128lo(s->host_reads) >= u128lo(before.host_reads) &&
+	       u128lo(s->host_writes) >= u128lo(before.host_writes) &&
+	       u128lo(s->data_units_written) >= u128lo(before.data_units_written),
+	       "SMART I/O counters are the controller's lifetime");
+	EXPECT_EQ(u128lo(s->num_err_log_entries), u128lo(before.num_err_log_entries));
+	/* This tenant's own error is its only entry and is numbered after the lifetime count. */
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = 0x7f;
+	sqe.nsid = c->nsid;
+	EXPECT_STATUS_DNR(vnvme_exec(c->q, &sqe, &cqe), NVME_SC_INVALID_OPCODE);
+	e = (void *)c->buf2.vaddr;
+	EXPECT_OK(get_log(c, NVME_LOG_ERROR, 0, e, 2 * sizeof(*e), 0, false));
+	EXPECT_EQ(e[0].error_count, u128lo(before.num_err_log_entries) + 1);
+	EXPECT_EQ(e[0].sqid, 1);
+	EXPECT_EQ(e[1].error_count, 0);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Queue management                                                          */
 /* ------------------------------------------------------------------------ */
@@ -2652,6 +2747,7 @@ static const struct tcase cases[] = {
 	{ "log_smart", t_log_smart },
 	{ "log_firmware_slot", t_log_fw_slot },
 	{ "log_changed_ns_list", t_log_changed_ns },
+	{ "log_new_vfio_user", t_log_new_vfio_user },
 	{ "log_commands_effects", t_log_effects },
 	{ "log_invalid", t_log_invalid },
 	{ "create_queue_errors", t_create_queue_errors },

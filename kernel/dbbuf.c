@@ -9,9 +9,9 @@
  * publish one only when we are about to stop looking: an SQ that ran dry or
  * a CQ that is full.  While a queue is busy the host rings nothing at all.
  *
- * Both buffers are single guest pages, pinned and mapped like the queue
- * rings, so dma_unmap drops them and the next access pins them again (or
- * reports Controller Fatal Status if the memory stays gone).  A value read
+ * Both buffers are single guest pages set up like the queue rings: pinned
+ * and mapped until dma_unmap covers them, then reached through vfio_dma_rw()
+ * (Controller Fatal Status if the memory stays gone).  A value read
  * from the shadow buffer is the guest's to choose: callers check it against
  * the queue size before using it.
  *
@@ -21,6 +21,7 @@
  * the one place the current values live, whichever way the host works.
  */
 #include <linux/mm.h>
+#include <linux/slab.h>
 
 #include "vnvme.h"
 
@@ -39,8 +40,8 @@ static void vnvme_dbbuf_unpin(struct vnvme_ctrl *ctrl)
 
 	lockdep_assert_held(&db->lock);
 	db->enabled = false;
-	vnvme_ring_unpin(ctrl, &db->shadow);
-	vnvme_ring_unpin(ctrl, &db->eventidx);
+	vnvme_ring_teardown(ctrl, &db->shadow);
+	vnvme_ring_teardown(ctrl, &db->eventidx);
 }
 
 /*
@@ -51,34 +52,40 @@ u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 		       u64 eventidx_iova)
 {
 	struct vnvme_dbbuf *db = &ctrl->dbbuf;
-	__le32 *shadow, *eventidx;
+	__le32 *values;
 	unsigned int i;
+	bool ok;
 
 	if ((shadow_iova | eventidx_iova) & (VNVME_PAGE_SIZE - 1))
 		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
 	/* Our EventIdx writes would overwrite the host's doorbell values. */
 	if (shadow_iova == eventidx_iova)
 		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
+	values = kcalloc(VNVME_DBBUF_SLOTS, sizeof(*values), GFP_KERNEL);
+	if (!values)
+		return VNVME_SC_INTERNAL;
 
 	mutex_lock(&db->lock);
 	vnvme_dbbuf_unpin(ctrl);
-	if (vnvme_ring_pin(ctrl, &db->shadow, shadow_iova, VNVME_PAGE_SIZE) ||
-	    vnvme_ring_pin(ctrl, &db->eventidx, eventidx_iova, VNVME_PAGE_SIZE)) {
-		vnvme_dbbuf_unpin(ctrl);
-		mutex_unlock(&db->lock);
-		return VNVME_SC_DATA_XFER_ERROR | VNVME_SC_DNR;
-	}
 	/*
 	 * Start from the values the registers hold, so a host that set the
 	 * buffer up after creating its queues loses nothing.
 	 */
-	shadow = db->shadow.vaddr;
-	eventidx = db->eventidx.vaddr;
-	for (i = 0; i < VNVME_DBBUF_SLOTS; i++) {
-		u32 val = READ_ONCE(ctrl->db[i]);
-
-		WRITE_ONCE(shadow[i], cpu_to_le32(val));
-		WRITE_ONCE(eventidx[i], cpu_to_le32(val));
+	for (i = 0; i < VNVME_DBBUF_SLOTS; i++)
+		values[i] = cpu_to_le32(READ_ONCE(ctrl->db[i]));
+	ok = !vnvme_ring_setup(ctrl, &db->shadow, shadow_iova,
+			       VNVME_PAGE_SIZE) &&
+	     !vnvme_ring_setup(ctrl, &db->eventidx, eventidx_iova,
+			       VNVME_PAGE_SIZE) &&
+	     !vnvme_ring_write(ctrl, &db->shadow, 0, values,
+			       VNVME_DBBUF_SLOTS * sizeof(*values)) &&
+	     !vnvme_ring_write(ctrl, &db->eventidx, 0, values,
+			       VNVME_DBBUF_SLOTS * sizeof(*values));
+	kfree(values);
+	if (!ok) {
+		vnvme_dbbuf_unpin(ctrl);
+		mutex_unlock(&db->lock);
+		return VNVME_SC_DATA_XFER_ERROR | VNVME_SC_DNR;
 	}
 	/* Values in place before any worker switches to them. */
 	smp_wmb();
@@ -97,16 +104,6 @@ void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl)
 	mutex_unlock(&ctrl->dbbuf.lock);
 }
 
-void vnvme_dbbuf_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
-{
-	struct vnvme_dbbuf *db = &ctrl->dbbuf;
-
-	mutex_lock(&db->lock);
-	__vnvme_ring_unmap_range(ctrl, &db->shadow, iova, len);
-	__vnvme_ring_unmap_range(ctrl, &db->eventidx, iova, len);
-	mutex_unlock(&db->lock);
-}
-
 /*
  * The current value of doorbell idx.  When it equals idle (the value that
  * makes the caller stop: an SQ tail that brings nothing new, a CQ head that
@@ -118,48 +115,48 @@ void vnvme_dbbuf_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle)
 {
 	struct vnvme_dbbuf *db = &ctrl->dbbuf;
-	__le32 *shadow, *eventidx;
-	u32 val;
+	size_t off = idx * sizeof(__le32);
+	__le32 val, armed = cpu_to_le32(idle);
+	u32 ret = idle;
 
 	if (!READ_ONCE(db->enabled))
 		return READ_ONCE(ctrl->db[idx]);
 
 	mutex_lock(&db->lock);
 	if (!db->enabled) {
-		val = READ_ONCE(ctrl->db[idx]);
+		ret = READ_ONCE(ctrl->db[idx]);
 		goto out;
 	}
-	shadow = __vnvme_ring_map(ctrl, &db->shadow);
-	eventidx = __vnvme_ring_map(ctrl, &db->eventidx);
-	if (!shadow || !eventidx) {
-		val = idle;
+	if (vnvme_ring_read(ctrl, &db->shadow, off, &val, sizeof(val)))
 		goto out;
-	}
-	val = le32_to_cpu(READ_ONCE(shadow[idx]));
-	if (val == idle) {
-		WRITE_ONCE(eventidx[idx], cpu_to_le32(idle));
+	if (le32_to_cpu(val) == idle) {
+		if (vnvme_ring_write(ctrl, &db->eventidx, off, &armed,
+				     sizeof(armed)))
+			goto out;
 		/* EventIdx visible before the shadow is read again (as the host). */
 		smp_mb();
-		val = le32_to_cpu(READ_ONCE(shadow[idx]));
+		if (vnvme_ring_read(ctrl, &db->shadow, off, &val, sizeof(val)))
+			goto out;
 	}
+	ret = le32_to_cpu(val);
 	/* Queue entries are read only after the doorbell value. */
 	smp_rmb();
 out:
 	mutex_unlock(&db->lock);
-	return val;
+	return ret;
 }
 
 /* A register doorbell write to the admin queue, copied into its shadow slot. */
 void vnvme_dbbuf_mirror(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val)
 {
 	struct vnvme_dbbuf *db = &ctrl->dbbuf;
-	__le32 *shadow;
+	__le32 shadow = cpu_to_le32(val);
 
 	if (!READ_ONCE(db->enabled))
 		return;
 	mutex_lock(&db->lock);
-	shadow = db->enabled ? __vnvme_ring_map(ctrl, &db->shadow) : NULL;
-	if (shadow)
-		WRITE_ONCE(shadow[idx], cpu_to_le32(val));
+	if (db->enabled)
+		vnvme_ring_write(ctrl, &db->shadow, idx * sizeof(shadow),
+				 &shadow, sizeof(shadow));
 	mutex_unlock(&db->lock);
 }

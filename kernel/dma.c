@@ -11,6 +11,8 @@
 #include <linux/vmalloc.h>
 #include <linux/highmem.h>
 #include <linux/iommu.h>
+#include <linux/overflow.h>
+#include <linux/rcupdate.h>
 
 #include "vnvme.h"
 
@@ -19,12 +21,84 @@
 /* Admin data buffers in flight, in largest transfers (MDTS 7: 2 MiB). */
 #define VNVME_ADMIN_BOUNCE_XFERS	4
 
-/* Pins the ring's pages and maps them; ring->lock held or ring not shared yet. */
+/*
+ * Ring pins and dma_unmap.  type1 calls dma_unmap with its own lock dropped,
+ * then retakes it and calls again while the range still holds pins, and the
+ * eleventh call is BUG_ON(++retries > 10).  A ring pinned again on its next
+ * use after dma_unmap can win that race every time (a doorbell storm while
+ * the VFIO user unmaps in a loop).  So once dma_unmap has covered a range,
+ * nothing of this controller pins in it again until the device is next
+ * opened: a ring there, whether it lost its pages or is created while type1
+ * is still unmapping, is reached through vfio_dma_rw(), which pins nothing.
+ * Every pin and unpin is made under pins.lock, which dma_unmap takes too, so
+ * it also finds a ring pinned but not yet in a queue table.  Readers of a
+ * mapping take no lock: dma_unmap unpublishes it and waits for an RCU grace
+ * period before it unpins.  QEMU unmaps guest RAM only where the firmware
+ * remaps it (PAM, SMRAM below 1 MiB), where no guest keeps its queues.
+ */
+void vnvme_pins_init(struct vnvme_ctrl *ctrl)
+{
+	mutex_init(&ctrl->pins.lock);
+	INIT_LIST_HEAD(&ctrl->pins.rings);
+}
+
+/* A new VFIO user brings a new IOVA space: the old one's unmaps are moot. */
+void vnvme_pins_forget_revoked(struct vnvme_ctrl *ctrl)
+{
+	mutex_lock(&ctrl->pins.lock);
+	ctrl->pins.nr_revoked = 0;
+	mutex_unlock(&ctrl->pins.lock);
+}
+
+static u64 vnvme_ring_end(const struct vnvme_ring *ring)
+{
+	return ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
+}
+
+static bool vnvme_pins_revoked(struct vnvme_pins *pins, u64 start, u64 end)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&pins->lock);
+	for (i = 0; i < pins->nr_revoked; i++)
+		if (start < pins->revoked[i].end && pins->revoked[i].start < end)
+			return true;
+	return false;
+}
+
+/*
+ * Remembers [start, end).  With the table full the last entry grows to
+ * cover the new range and whatever lies between: rings there go unpinned
+ * without need, but no range is ever forgotten.
+ */
+static void vnvme_pins_revoke(struct vnvme_pins *pins, u64 start, u64 end)
+{
+	struct vnvme_iova_range *r;
+	unsigned int i;
+
+	for (i = 0; i < pins->nr_revoked; i++) {
+		r = &pins->revoked[i];
+		if (start >= r->start && end <= r->end)
+			return;
+	}
+	if (pins->nr_revoked < VNVME_REVOKED_RANGES) {
+		r = &pins->revoked[pins->nr_revoked++];
+		r->start = start;
+		r->end = end;
+		return;
+	}
+	r = &pins->revoked[VNVME_REVOKED_RANGES - 1];
+	r->start = min(r->start, start);
+	r->end = max(r->end, end);
+}
+
+/* Pins the ring's pages and maps them; pins.lock held. */
 static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
 	unsigned int nr = ring->nr_pages;
 	int ret;
 
+	lockdep_assert_held(&ctrl->pins.lock);
 	if (atomic_add_return(nr, &ctrl->pinned_pages) > vnvme_max_pinned_pages) {
 		ret = -ENOSPC;
 		goto err_account;
@@ -37,12 +111,14 @@ static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring
 		ret = ret < 0 ? ret : -EFAULT;
 		goto err_account;
 	}
-	ring->vaddr = vmap(ring->pages, nr, VM_MAP, PAGE_KERNEL);
-	if (!ring->vaddr) {
+	ring->mapping = vmap(ring->pages, nr, VM_MAP, PAGE_KERNEL);
+	if (!ring->mapping) {
 		vfio_unpin_pages(&ctrl->vdev, ring->iova, nr);
 		ret = -ENOMEM;
 		goto err_account;
 	}
+	rcu_assign_pointer(ring->vaddr, ring->mapping);
+	list_add(&ring->node, &ctrl->pins.rings);
 	return 0;
 
 err_account:
@@ -50,24 +126,47 @@ err_account:
 	return ret;
 }
 
+/* Drops the pins of a ring no reader can see mapped any more; pins.lock held. */
 static void vnvme_ring_unpin_pages(struct vnvme_ctrl *ctrl,
 				   struct vnvme_ring *ring)
 {
-	if (!ring->vaddr)
-		return;
-	vunmap(ring->vaddr);
-	ring->vaddr = NULL;
+	lockdep_assert_held(&ctrl->pins.lock);
+	list_del_init(&ring->node);
+	vunmap(ring->mapping);
+	ring->mapping = NULL;
 	vfio_unpin_pages(&ctrl->vdev, ring->iova, ring->nr_pages);
 	atomic_sub(ring->nr_pages, &ctrl->pinned_pages);
 }
 
-int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
-		   size_t len)
+/* A ring in revoked memory: every page must at least be reachable now. */
+static int vnvme_ring_probe(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
-	unsigned int nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	unsigned int i;
+	u8 byte;
 	int ret;
 
-	if (!PAGE_ALIGNED(iova) || nr == 0 || nr > VFIO_PIN_PAGES_MAX_ENTRIES)
+	for (i = 0; i < ring->nr_pages; i++) {
+		ret = vfio_dma_rw(&ctrl->vdev, ring->iova + ((u64)i << PAGE_SHIFT),
+				  &byte, sizeof(byte), false);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Sets up a ring of len bytes at iova: pinned and mapped, or, in memory
+ * dma_unmap has covered, reached through vfio_dma_rw().
+ */
+int vnvme_ring_setup(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+		     u64 iova, size_t len)
+{
+	unsigned int nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	u64 end;
+	int ret;
+
+	if (!PAGE_ALIGNED(iova) || nr == 0 || nr > VFIO_PIN_PAGES_MAX_ENTRIES ||
+	    check_add_overflow(iova, (u64)nr << PAGE_SHIFT, &end))
 		return -EINVAL;
 	ring->pages = kcalloc(nr, sizeof(*ring->pages), GFP_KERNEL);
 	if (!ring->pages)
@@ -75,7 +174,14 @@ int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
 	ring->nr_pages = nr;
 	ring->iova = iova;
 	mutex_init(&ring->lock);
-	ret = vnvme_ring_pin_pages(ctrl, ring);
+	INIT_LIST_HEAD(&ring->node);
+
+	mutex_lock(&ctrl->pins.lock);
+	if (vnvme_pins_revoked(&ctrl->pins, iova, end))
+		ret = vnvme_ring_probe(ctrl, ring);
+	else
+		ret = vnvme_ring_pin_pages(ctrl, ring);
+	mutex_unlock(&ctrl->pins.lock);
 	if (ret) {
 		kfree(ring->pages);
 		memset(ring, 0, sizeof(*ring));
@@ -83,60 +189,118 @@ int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
 	return ret;
 }
 
-void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+/* The ring's users are gone: no reader can hold its mapping. */
+void vnvme_ring_teardown(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
 	if (!ring->nr_pages)
 		return;
-	vnvme_ring_unpin_pages(ctrl, ring);
+	mutex_lock(&ctrl->pins.lock);
+	if (ring->mapping) {
+		RCU_INIT_POINTER(ring->vaddr, NULL);
+		vnvme_ring_unpin_pages(ctrl, ring);
+	}
+	mutex_unlock(&ctrl->pins.lock);
 	mutex_destroy(&ring->lock);
 	kfree(ring->pages);
 	memset(ring, 0, sizeof(*ring));
 }
 
 /*
- * The ring's kernel mapping, re-pinning it if dma_unmap took it away.  If
- * the guest memory is still gone the controller cannot continue: report
- * Controller Fatal Status (from a work item, as our caller is a worker the
- * fatal path waits for) and return NULL.  __vnvme_ring_map() is for rings
- * whose owner serialises access with its own lock (dbbuf.c).
+ * dma_unmap: every pin in [iova, iova + len) is dropped before this returns,
+ * and the range is remembered so that none is taken there again.
  */
-void *__vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 {
-	if (!ring->vaddr && vnvme_ring_pin_pages(ctrl, ring)) {
-		/* Reset stops this worker before it clears the flag. */
-		WRITE_ONCE(ctrl->fatal_pending, true);
-		queue_work(vnvme_wq, &ctrl->fatal_work);
-		return NULL;
+	struct vnvme_pins *pins = &ctrl->pins;
+	struct vnvme_ring *ring, *tmp;
+	LIST_HEAD(gone);
+	u64 end;
+
+	if (check_add_overflow(iova, len, &end))
+		end = U64_MAX;
+	mutex_lock(&pins->lock);
+	vnvme_pins_revoke(pins, iova, end);
+	list_for_each_entry_safe(ring, tmp, &pins->rings, node) {
+		if (ring->iova >= end || iova >= vnvme_ring_end(ring))
+			continue;
+		RCU_INIT_POINTER(ring->vaddr, NULL);
+		list_move(&ring->node, &gone);
 	}
-	return ring->vaddr;
+	if (!list_empty(&gone)) {
+		/* Readers copy to or from a mapping only under RCU. */
+		synchronize_rcu();
+		list_for_each_entry_safe(ring, tmp, &gone, node)
+			vnvme_ring_unpin_pages(ctrl, ring);
+		dev_info_ratelimited(vnvme_dev(ctrl),
+				     "guest memory at %#llx-%#llx unmapped under live queues: they run unpinned from now on\n",
+				     iova, end - 1);
+	}
+	mutex_unlock(&pins->lock);
 }
 
-void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+/* Guest memory behind a ring is gone for good: Controller Fatal Status. */
+static int vnvme_ring_lost(struct vnvme_ctrl *ctrl, int ret)
 {
-	lockdep_assert_held(&ring->lock);
-	return __vnvme_ring_map(ctrl, ring);
+	if (ret) {
+		/* Reset stops the ring's user before it clears the flag. */
+		WRITE_ONCE(ctrl->fatal_pending, true);
+		queue_work(ctrl->wq, &ctrl->fatal_work);
+	}
+	return ret;
+}
+
+/* Copies one ring field; doorbell values and CQE status are never torn. */
+static void vnvme_ring_copy(void *dst, const void *src, size_t len)
+{
+	switch (len) {
+	case sizeof(u16):
+		WRITE_ONCE(*(u16 *)dst, READ_ONCE(*(const u16 *)src));
+		break;
+	case sizeof(u32):
+		WRITE_ONCE(*(u32 *)dst, READ_ONCE(*(const u32 *)src));
+		break;
+	default:
+		memcpy(dst, src, len);
+	}
+}
+
+static int vnvme_ring_access(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+			     size_t off, void *buf, size_t len, bool write)
+{
+	size_t size = (size_t)ring->nr_pages << PAGE_SHIFT;
+	void *vaddr;
+
+	if (len > size || off > size - len)
+		return -EINVAL;
+	rcu_read_lock();
+	vaddr = rcu_dereference(ring->vaddr);
+	if (vaddr) {
+		if (write)
+			vnvme_ring_copy(vaddr + off, buf, len);
+		else
+			vnvme_ring_copy(buf, vaddr + off, len);
+	}
+	rcu_read_unlock();
+	if (vaddr)
+		return 0;
+	return vnvme_ring_lost(ctrl, vfio_dma_rw(&ctrl->vdev, ring->iova + off,
+						 buf, len, write));
 }
 
 /*
- * dma_unmap: drop the pins of a ring that overlaps [iova, iova + len).  The
- * caller serialises against users of the ring.
+ * Reads len bytes at off of the ring.  A ring whose memory is gone makes
+ * the controller fail (CFS) and returns an error.
  */
-void __vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
-			      u64 iova, u64 len)
+int vnvme_ring_read(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+		    size_t off, void *buf, size_t len)
 {
-	u64 end = ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
-
-	if (!ring->nr_pages || ring->iova >= iova + len || iova >= end)
-		return;
-	vnvme_ring_unpin_pages(ctrl, ring);
+	return vnvme_ring_access(ctrl, ring, off, buf, len, false);
 }
 
-void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
-			    u64 iova, u64 len)
+int vnvme_ring_write(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+		     size_t off, const void *buf, size_t len)
 {
-	mutex_lock(&ring->lock);
-	__vnvme_ring_unmap_range(ctrl, ring, iova, len);
-	mutex_unlock(&ring->lock);
+	return vnvme_ring_access(ctrl, ring, off, (void *)buf, len, true);
 }
 
 static int vnvme_guest_read(void *opaque, u64 addr, void *buf, u32 len)

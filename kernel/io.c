@@ -444,7 +444,7 @@ void vnvme_io_exec(struct vnvme_req *req)
 	}
 	if (opcode == VNVME_IO_FLUSH && nsid == VNVME_NSID_ALL) {
 		INIT_WORK(&req->work, vnvme_io_sync_work);
-		queue_work(vnvme_wq, &req->work);
+		queue_work(req->sq->ctrl->wq, &req->work);
 		return;
 	}
 	req->backing = vnvme_ns_get(ctrl, nsid);
@@ -469,7 +469,7 @@ void vnvme_io_exec(struct vnvme_req *req)
 		goto done;
 	}
 	INIT_WORK(&req->work, vnvme_io_sync_work);
-	queue_work(vnvme_wq, &req->work);
+	queue_work(req->sq->ctrl->wq, &req->work);
 	return;
 
 done:

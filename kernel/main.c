@@ -47,8 +47,6 @@ bool vnvme_inline_fetch = true;
 module_param_named(inline_fetch, vnvme_inline_fetch, bool, 0644);
 MODULE_PARM_DESC(inline_fetch, "A doorbell write fetches an idle I/O queue itself instead of waking its worker, default Y");
 
-struct workqueue_struct *vnvme_wq;
-
 static struct vnvme_type vnvme_types[] = {
 	{
 		.mtype.sysfs_name = "small",
@@ -92,18 +90,9 @@ static int __init vnvme_init(void)
 	}
 	vnvme_mdev_driver.max_instances = max_instances;
 
-	/*
-	 * No WQ_MEM_RECLAIM: host reclaim never waits for a guest's I/O, and
-	 * our work items wait for each other (Delete SQ and reset wait for CQ
-	 * work), which deadlocks when the rescuer runs them one after another.
-	 */
-	vnvme_wq = alloc_workqueue("vnvme", WQ_UNBOUND | WQ_HIGHPRI, 0);
-	if (!vnvme_wq)
-		return -ENOMEM;
-
 	ret = vnvme_netlink_init();
 	if (ret)
-		goto err_wq;
+		return ret;
 
 	vnvme_sysfs_init();
 	ret = mdev_register_driver(&vnvme_mdev_driver);
@@ -146,8 +135,6 @@ err_driver:
 	mdev_unregister_driver(&vnvme_mdev_driver);
 err_netlink:
 	vnvme_netlink_exit();
-err_wq:
-	destroy_workqueue(vnvme_wq);
 	return ret;
 }
 
@@ -163,7 +150,6 @@ static void __exit vnvme_exit(void)
 	class_destroy(vnvme_class);
 	mdev_unregister_driver(&vnvme_mdev_driver);
 	vnvme_netlink_exit();
-	destroy_workqueue(vnvme_wq);
 }
 
 module_init(vnvme_init);

@@ -51,6 +51,16 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	id = ida_alloc_range(&vnvme_cntlid_ida, 1, 0xffef, GFP_KERNEL);
 	if (id < 0)
 		return id;
+	/*
+	 * No WQ_MEM_RECLAIM: host reclaim never waits for a guest's I/O, and
+	 * our work items wait for each other (Delete SQ and reset wait for CQ
+	 * work), which deadlocks when the rescuer runs them one after another.
+	 */
+	ctrl->wq = alloc_workqueue("vnvme/%d", WQ_UNBOUND | WQ_HIGHPRI, 0, id);
+	if (!ctrl->wq) {
+		ida_free(&vnvme_cntlid_ida, id);
+		return -ENOMEM;
+	}
 
 	ctrl->mdev = mdev;
 	ctrl->type = container_of(mdev->type, struct vnvme_type, mtype);
@@ -67,6 +77,7 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	init_waitqueue_head(&ctrl->idle_wait);
 	INIT_WORK(&ctrl->fatal_work, vnvme_fatal_work);
 	vnvme_dbbuf_init(ctrl);
+	vnvme_pins_init(ctrl);
 
 	vnvme_ctrl_init_identity(ctrl);
 	vnvme_pci_init_config(ctrl);
@@ -80,6 +91,7 @@ static void vnvme_vfio_release(struct vfio_device *vdev)
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
 
 	vnvme_ns_release_all(ctrl);
+	destroy_workqueue(ctrl->wq);
 	ida_free(&vnvme_cntlid_ida, ctrl->cntlid);
 	mutex_destroy(&ctrl->open_lock);
 	mutex_destroy(&ctrl->lock);
@@ -92,6 +104,7 @@ static int vnvme_open_device(struct vfio_device *vdev)
 {
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
 
+	vnvme_pins_forget_revoked(ctrl);
 	mutex_lock(&ctrl->open_lock);
 	ctrl->opened = true;
 	ctrl->smart.power_cycles++;
@@ -308,8 +321,7 @@ static void vnvme_request(struct vfio_device *vdev, unsigned int count)
  */
 static void vnvme_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
-	vnvme_queues_dma_unmap(vdev_to_ctrl(vdev), iova, length);
-	vnvme_dbbuf_dma_unmap(vdev_to_ctrl(vdev), iova, length);
+	vnvme_pins_dma_unmap(vdev_to_ctrl(vdev), iova, length);
 }
 
 static const struct vfio_device_ops vnvme_vfio_ops = {

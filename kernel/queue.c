@@ -27,6 +27,9 @@
 /* Read data a fetcher copies to the guest itself when posting its own completion. */
 #define VNVME_OWN_POST_MAX_COPY	SZ_16K
 
+static struct lock_class_key vnvme_admin_fetch_class;
+static struct lock_class_key vnvme_io_fetch_class;
+
 static void vnvme_sq_work(struct work_struct *work);
 static void vnvme_cq_work(struct work_struct *work);
 static void vnvme_sq_fetch_locked(struct vnvme_sq *sq, unsigned int budget);
@@ -53,8 +56,8 @@ int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	mutex_init(&cq->drain_lock);
 	vnvme_cq_irq_init(cq);
 
-	ret = vnvme_ring_pin(ctrl, &cq->ring, iova,
-			     (size_t)size * sizeof(struct vnvme_cqe));
+	ret = vnvme_ring_setup(ctrl, &cq->ring, iova,
+			       (size_t)size * sizeof(struct vnvme_cqe));
 	if (ret) {
 		kfree(cq);
 		return ret;
@@ -82,11 +85,23 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	sq->size = size;
 	atomic_set(&sq->inflight, 0);
 	spin_lock_init(&sq->abort_lock);
-	INIT_WORK(&sq->work, vnvme_sq_work);
+	/*
+	 * The admin worker deletes I/O SQs: it cancels their work and takes
+	 * their fetch_lock while it runs as the admin SQ's work holding the
+	 * admin fetch_lock.  Distinct lockdep classes for the two kinds keep
+	 * that from reading as recursion, and let lockdep see the order.
+	 * (INIT_WORK has a class per call site.)
+	 */
+	if (qid)
+		INIT_WORK(&sq->work, vnvme_sq_work);
+	else
+		INIT_WORK(&sq->work, vnvme_sq_work);
 	mutex_init(&sq->fetch_lock);
+	lockdep_set_class(&sq->fetch_lock, qid ? &vnvme_io_fetch_class :
+			  &vnvme_admin_fetch_class);
 
-	ret = vnvme_ring_pin(ctrl, &sq->ring, iova,
-			     (size_t)size * sizeof(struct vnvme_sqe));
+	ret = vnvme_ring_setup(ctrl, &sq->ring, iova,
+			       (size_t)size * sizeof(struct vnvme_sqe));
 	if (ret) {
 		kfree(sq);
 		return ret;
@@ -97,7 +112,7 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 				       lockdep_is_held(&ctrl->queue_lock));
 	if (!cq) {
 		mutex_unlock(&ctrl->queue_lock);
-		vnvme_ring_unpin(ctrl, &sq->ring);
+		vnvme_ring_teardown(ctrl, &sq->ring);
 		kfree(sq);
 		return -ENOENT;
 	}
@@ -113,15 +128,14 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
  * Waits for a doorbell write that is fetching from an I/O SQ inline.  Those
  * find the queue under RCU and take fetch_lock before leaving it, so once the
  * queue is unpublished and an RCU grace period has passed, this is the last
- * one.  The admin worker deletes I/O SQs while it holds the admin SQ's
- * fetch_lock, hence the nesting annotation; the admin SQ itself is never
- * fetched inline, and its worker is waited for with cancel_work_sync().
+ * one.  The admin SQ is never fetched inline, and its worker is waited for
+ * with cancel_work_sync().
  */
 static void vnvme_sq_wait_inline(struct vnvme_sq *sq)
 {
 	if (!sq->qid)
 		return;
-	mutex_lock_nested(&sq->fetch_lock, SINGLE_DEPTH_NESTING);
+	mutex_lock(&sq->fetch_lock);
 	mutex_unlock(&sq->fetch_lock);
 }
 
@@ -144,12 +158,12 @@ static void vnvme_sq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_sq *sq)
 	 */
 	cancel_work_sync(&sq->work);
 	vnvme_sq_wait_inline(sq);
-	queue_work(vnvme_wq, &sq->cq->work);
+	queue_work(ctrl->wq, &sq->cq->work);
 	wait_event(ctrl->idle_wait, atomic_read(&sq->inflight) == 0);
 	/* A retiring command may have queued the work again. */
 	cancel_work_sync(&sq->work);
 	sq->cq->nr_sqs--;
-	vnvme_ring_unpin(ctrl, &sq->ring);
+	vnvme_ring_teardown(ctrl, &sq->ring);
 	mutex_destroy(&sq->fetch_lock);
 	kfree(sq);
 }
@@ -181,7 +195,7 @@ static void vnvme_cq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_cq *cq)
 		vnvme_req_free_data(req);
 		kfree(req);
 	}
-	vnvme_ring_unpin(ctrl, &cq->ring);
+	vnvme_ring_teardown(ctrl, &cq->ring);
 	mutex_destroy(&cq->drain_lock);
 	kfree(cq);
 }
@@ -267,32 +281,6 @@ bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 	return drained;
 }
 
-/*
- * dma_unmap: unpin every ring in the range before returning, as type1
- * requires.  The next access pins the ring again (QEMU unmaps and remaps
- * guest RAM while the firmware reprograms PAM/SMRAM); if the memory stays
- * gone that access reports Controller Fatal Status.
- */
-void vnvme_queues_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
-{
-	struct vnvme_sq *sq;
-	struct vnvme_cq *cq;
-	int qid;
-
-	mutex_lock(&ctrl->queue_lock);
-	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
-		sq = rcu_dereference_protected(ctrl->sqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
-		cq = rcu_dereference_protected(ctrl->cqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
-		if (sq)
-			vnvme_ring_unmap_range(ctrl, &sq->ring, iova, len);
-		if (cq)
-			vnvme_ring_unmap_range(ctrl, &cq->ring, iova, len);
-	}
-	mutex_unlock(&ctrl->queue_lock);
-}
-
 void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
 {
 	struct vnvme_sq *sq;
@@ -302,7 +290,7 @@ void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
 		sq = rcu_dereference(ctrl->sqs[qid]);
 		if (sq && !READ_ONCE(sq->stopping))
-			queue_work(vnvme_wq, &sq->work);
+			queue_work(sq->ctrl->wq, &sq->work);
 	}
 	rcu_read_unlock();
 }
@@ -349,7 +337,7 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 	if (idx & 1) {
 		cq = rcu_dereference(ctrl->cqs[qid]);
 		if (cq)
-			queue_work(vnvme_wq, &cq->work);
+			queue_work(cq->ctrl->wq, &cq->work);
 	} else {
 		sq = rcu_dereference(ctrl->sqs[qid]);
 		/*
@@ -367,7 +355,7 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 			return;
 		}
 		if (sq)
-			queue_work(vnvme_wq, &sq->work);
+			queue_work(sq->ctrl->wq, &sq->work);
 	}
 	rcu_read_unlock();
 }
@@ -424,9 +412,9 @@ static u16 vnvme_sq_tail(struct vnvme_sq *sq, bool arm)
  */
 bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
 {
-	const struct vnvme_sqe *ring;
 	struct vnvme_sq *sq;
 	bool marked = false;
+	__le16 slot_cid;
 	u32 tail;
 	u16 pos;
 
@@ -437,23 +425,27 @@ bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
 				       lockdep_is_held(&ctrl->queue_lock));
 	if (!sq || READ_ONCE(sq->stopping))
 		goto out;
+	/* The head moves only under ring.lock. */
 	mutex_lock(&sq->ring.lock);
-	ring = vnvme_ring_map(ctrl, &sq->ring);
 	tail = vnvme_sq_tail(sq, false);
-	spin_lock(&sq->abort_lock);
-	for (pos = READ_ONCE(sq->head); ring && pos != tail;
-	     pos = (pos + 1) % sq->size) {
-		if (le16_to_cpu(READ_ONCE(ring[pos].cid)) != cid)
+	for (pos = READ_ONCE(sq->head); pos != tail; pos = (pos + 1) % sq->size) {
+		if (vnvme_ring_read(ctrl, &sq->ring,
+				    (size_t)pos * sizeof(struct vnvme_sqe) +
+				    offsetof(struct vnvme_sqe, cid),
+				    &slot_cid, sizeof(slot_cid)))
+			break;
+		if (le16_to_cpu(slot_cid) != cid)
 			continue;
+		spin_lock(&sq->abort_lock);
 		if (sq->nr_abort < ARRAY_SIZE(sq->aborts)) {
 			sq->aborts[sq->nr_abort].cid = cid;
 			sq->aborts[sq->nr_abort].pos = pos;
 			sq->nr_abort++;
 			marked = true;
 		}
+		spin_unlock(&sq->abort_lock);
 		break;
 	}
-	spin_unlock(&sq->abort_lock);
 	mutex_unlock(&sq->ring.lock);
 out:
 	mutex_unlock(&ctrl->queue_lock);
@@ -506,7 +498,6 @@ static bool vnvme_sq_throttle(struct vnvme_sq *sq)
 static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 {
 	struct vnvme_ctrl *ctrl = sq->ctrl;
-	const struct vnvme_sqe *ring;
 	struct vnvme_req *req;
 	u16 pos;
 
@@ -519,26 +510,26 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 		if (vnvme_sq_throttle(sq))
 			break;
 		if (!budget) {
-			queue_work(vnvme_wq, &sq->work);
+			queue_work(sq->ctrl->wq, &sq->work);
 			break;
 		}
 		budget--;
 		req = kzalloc(sizeof(*req), GFP_KERNEL);
 		if (!req) {
-			queue_work(vnvme_wq, &sq->work);
+			queue_work(sq->ctrl->wq, &sq->work);
 			break;
 		}
 		mutex_lock(&sq->ring.lock);
-		ring = vnvme_ring_map(ctrl, &sq->ring);
-		if (!ring) {
+		/* The entry is read only after the doorbell that published it. */
+		smp_rmb();
+		pos = sq->head;
+		if (vnvme_ring_read(ctrl, &sq->ring,
+				    (size_t)pos * sizeof(req->cmd), &req->cmd,
+				    sizeof(req->cmd))) {
 			mutex_unlock(&sq->ring.lock);
 			kfree(req);
 			break;
 		}
-		/* The entry is read only after the doorbell that published it. */
-		smp_rmb();
-		pos = sq->head;
-		memcpy(&req->cmd, &ring[pos], sizeof(req->cmd));
 		WRITE_ONCE(sq->head, (pos + 1) % sq->size);
 		mutex_unlock(&sq->ring.lock);
 		req->sq = sq;
@@ -575,13 +566,20 @@ static void vnvme_sq_fetch_locked(struct vnvme_sq *sq, unsigned int budget)
 		budget = vnvme_sq_fetch(sq, budget);
 		if (!sq->post_own)
 			break;
-		sq->post_own = false;
-		vnvme_cq_drain_locked(sq->cq);
+		/*
+		 * Posting can complete more of our own: the admin CQ's drain
+		 * reads a shadow CQ head, and an invalid one completes an AER
+		 * with an Error event.  Nobody else would post that AER.
+		 */
+		while (sq->post_own) {
+			sq->post_own = false;
+			vnvme_cq_drain_locked(sq->cq);
+		}
 		/* Retiring them did not kick the worker: look at the ring again. */
 		if (!sq->retired_own || READ_ONCE(sq->stopping))
 			break;
 		if (!budget) {
-			queue_work(vnvme_wq, &sq->work);
+			queue_work(sq->ctrl->wq, &sq->work);
 			break;
 		}
 	}
@@ -616,8 +614,19 @@ void vnvme_req_complete(struct vnvme_req *req)
 		sq->post_own = true;
 		return;
 	}
+	/*
+	 * Once the request is on the list a drainer may retire it, and the SQ
+	 * and then the CQ may be deleted before queue_work() returns.  CQ
+	 * teardown waits for an RCU grace period before it cancels the work
+	 * and frees the CQ, so the window is an RCU read-side section: on a
+	 * preemptible kernel a completer in task context (a work item, AEN
+	 * from a vCPU or sysfs thread, loop or dm-crypt end_io) may be
+	 * preempted inside it.
+	 */
+	rcu_read_lock();
 	if (llist_add(&req->done_node, &cq->done))
-		queue_work(vnvme_wq, &cq->work);
+		queue_work(cq->ctrl->wq, &cq->work);
+	rcu_read_unlock();
 }
 
 /*
@@ -637,34 +646,44 @@ static u16 vnvme_cq_head(struct vnvme_cq *cq)
 }
 
 /*
- * Writes one CQE if the ring has room; the caller holds cq->ring.lock.
- * *head caches the host's CQ head (cq->size: not read yet).
+ * Writes one CQE: 0, -ENOSPC if the ring has no room, another error if its
+ * memory is gone.  The caller holds cq->ring.lock.  *head caches the host's
+ * CQ head (cq->size: not read yet).
  */
-static bool vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_cqe *ring,
-			  struct vnvme_req *req, u16 *head)
+static int vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_req *req, u16 *head)
 {
-	struct vnvme_cqe *cqe;
+	size_t off = (size_t)cq->tail * sizeof(struct vnvme_cqe);
+	struct vnvme_cqe cqe = {
+		.dw0	= cpu_to_le32(req->dw0),
+		.sq_head = cpu_to_le16(READ_ONCE(req->sq->head)),
+		.sq_id	= cpu_to_le16(req->sq->qid),
+		.cid	= req->cmd.cid,
+		.status	= cpu_to_le16(req->status << 1 | cq->phase),
+	};
+	int ret;
 
 	lockdep_assert_held(&cq->ring.lock);
 
 	if (*head >= cq->size || (cq->tail + 1) % cq->size == *head)
 		*head = vnvme_cq_head(cq);
 	if ((cq->tail + 1) % cq->size == *head)
-		return false;
-	cqe = ring + cq->tail;
-	cqe->dw0 = cpu_to_le32(req->dw0);
-	cqe->dw1 = 0;
-	cqe->sq_head = cpu_to_le16(READ_ONCE(req->sq->head));
-	cqe->sq_id = cpu_to_le16(req->sq->qid);
-	cqe->cid = req->cmd.cid;
+		return -ENOSPC;
+	ret = vnvme_ring_write(cq->ctrl, &cq->ring, off, &cqe,
+			       offsetof(struct vnvme_cqe, status));
+	if (ret)
+		return ret;
 	/* The phase bit makes the entry valid: it goes last. */
 	smp_wmb();
-	WRITE_ONCE(cqe->status, cpu_to_le16(req->status << 1 | cq->phase));
+	ret = vnvme_ring_write(cq->ctrl, &cq->ring,
+			       off + offsetof(struct vnvme_cqe, status),
+			       &cqe.status, sizeof(cqe.status));
+	if (ret)
+		return ret;
 	if (++cq->tail == cq->size) {
 		cq->tail = 0;
 		cq->phase ^= 1;
 	}
-	return true;
+	return 0;
 }
 
 /* Frees a request whose completion has been posted or dropped. */
@@ -685,7 +704,7 @@ static void vnvme_req_retire(struct vnvme_req *req)
 	if (READ_ONCE(sq->fetcher) == current)
 		sq->retired_own = true;
 	else if (!READ_ONCE(sq->stopping))
-		queue_work(vnvme_wq, &sq->work);
+		queue_work(sq->ctrl->wq, &sq->work);
 	if (atomic_dec_and_test(&sq->inflight))
 		wake_up(&ctrl->idle_wait);
 }
@@ -693,14 +712,13 @@ static void vnvme_req_retire(struct vnvme_req *req)
 /* Posts the completions in cq->done; the caller holds cq->drain_lock. */
 static void vnvme_cq_drain(struct vnvme_cq *cq)
 {
-	struct vnvme_cqe *ring = NULL;
 	struct vnvme_req *req, *tmp;
 	struct llist_node *done;
 	LIST_HEAD(ready);
 	LIST_HEAD(retire);
 	unsigned int posted = 0;
 	bool discard = READ_ONCE(cq->discard);
-	bool full = false;
+	bool stopped = discard;
 	u16 head = cq->size;
 
 	lockdep_assert_held(&cq->drain_lock);
@@ -716,15 +734,14 @@ static void vnvme_cq_drain(struct vnvme_cq *cq)
 
 	mutex_lock(&cq->ring.lock);
 	list_splice_tail_init(&ready, &cq->overflow);
-	ring = discard ? NULL : vnvme_ring_map(cq->ctrl, &cq->ring);
 	/*
 	 * A full CQ (or a lost ring) keeps completions for the host, but not
 	 * those of a deleted SQ, even behind others: its deletion waits for them.
 	 */
 	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
-		if (ring && !full) {
-			full = !vnvme_cq_post(cq, ring, req, &head);
-			if (!full) {
+		if (!stopped) {
+			stopped = vnvme_cq_post(cq, req, &head) != 0;
+			if (!stopped) {
 				posted++;
 				list_move_tail(&req->overflow_node, &retire);
 				continue;

@@ -235,16 +235,39 @@ struct vnvme_type {
 };
 
 /*
- * A queue ring pinned in guest memory and mapped into the kernel.  dma_unmap
- * may unpin it at any time (vaddr becomes NULL); users hold lock and get the
- * mapping from vnvme_ring_map(), which pins it again.
+ * A queue ring in guest memory.  It is pinned and mapped while the VFIO user
+ * leaves its memory alone; once dma_unmap has covered it, it stays unpinned
+ * and is reached through vfio_dma_rw() until it is deleted (dma.c says why).
+ * Access goes through vnvme_ring_read()/vnvme_ring_write(); lock serialises
+ * the ring's users (head and tail moves), never the pin itself.
  */
 struct vnvme_ring {
 	struct mutex		lock;
+	struct list_head	node;		/* in ctrl->pins.rings while pinned */
 	struct page		**pages;
 	unsigned int		nr_pages;
 	u64			iova;		/* page aligned */
-	void			*vaddr;		/* NULL while unpinned */
+	void __rcu		*vaddr;		/* NULL while unpinned */
+	void			*mapping;	/* vaddr as pinned, for the unpin */
+};
+
+/* An IOVA range dma_unmap has covered while the device was open. */
+struct vnvme_iova_range {
+	u64			start;
+	u64			end;		/* exclusive */
+};
+
+#define VNVME_REVOKED_RANGES	8
+
+/*
+ * Guest memory this controller holds pinned (dma.c).  lock serialises every
+ * pin and unpin with dma_unmap; ring readers use RCU instead.
+ */
+struct vnvme_pins {
+	struct mutex		lock;
+	struct list_head	rings;
+	struct vnvme_iova_range	revoked[VNVME_REVOKED_RANGES];
+	unsigned int		nr_revoked;
 };
 
 /*
@@ -402,6 +425,13 @@ struct vnvme_ctrl {
 	u8			mdts;
 	bool			opened;
 	struct mutex		open_lock;	/* opened, identity knobs */
+	/*
+	 * Every work item of this controller: queue workers, CQ posting,
+	 * synchronous commands, fatal_work.  One workqueue per controller, so
+	 * that a guest whose work items block (guest memory that is slow to
+	 * reach, long commands) uses up its own max_active, not another's.
+	 */
+	struct workqueue_struct	*wq;
 	struct work_struct	fatal_work;	/* queue memory lost for good */
 	bool			fatal_pending;	/* under lock; reset clears it */
 
@@ -428,6 +458,7 @@ struct vnvme_ctrl {
 	struct vnvme_sq __rcu	*sqs[VNVME_MAX_QUEUES];
 	struct vnvme_cq __rcu	*cqs[VNVME_MAX_QUEUES];
 	atomic_t		pinned_pages;	/* queue rings */
+	struct vnvme_pins	pins;
 	atomic_t		bounce_pages;	/* data buffers in flight */
 	atomic_t		admin_bounce_pages;	/* of those, admin commands' */
 	atomic_t		throttled;	/* an SQ waits for buffers */
@@ -505,7 +536,6 @@ static inline bool vnvme_ctrl_ready(struct vnvme_ctrl *ctrl)
 }
 
 /* main.c */
-extern struct workqueue_struct *vnvme_wq;
 extern unsigned int vnvme_max_pinned_pages;
 extern unsigned int vnvme_max_bounce_pages;
 extern bool vnvme_shadow_doorbells;
@@ -546,18 +576,18 @@ void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 void vnvme_req_complete(struct vnvme_req *req);
 void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl);
 bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid);
-void vnvme_queues_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
 
 /* dma.c */
-int vnvme_ring_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring, u64 iova,
-		   size_t len);
-void vnvme_ring_unpin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
-void *vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
-void *__vnvme_ring_map(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
-void vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
-			    u64 iova, u64 len);
-void __vnvme_ring_unmap_range(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
-			      u64 iova, u64 len);
+void vnvme_pins_init(struct vnvme_ctrl *ctrl);
+void vnvme_pins_forget_revoked(struct vnvme_ctrl *ctrl);
+void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
+int vnvme_ring_setup(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+		     u64 iova, size_t len);
+void vnvme_ring_teardown(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
+int vnvme_ring_read(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+		    size_t off, void *buf, size_t len);
+int vnvme_ring_write(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
+		     size_t off, const void *buf, size_t len);
 u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest);
 u16 vnvme_req_copy_data(struct vnvme_req *req, bool to_guest);
 void vnvme_req_free_data(struct vnvme_req *req);
@@ -570,7 +600,6 @@ void vnvme_dbbuf_init(struct vnvme_ctrl *ctrl);
 u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 		       u64 eventidx_iova);
 void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl);
-void vnvme_dbbuf_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
 u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle);
 void vnvme_dbbuf_mirror(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 

@@ -677,6 +677,96 @@ static void t_unmap_under_doorbell_storm(struct tctx *c)
 		(unsigned long long)writes, fatal);
 }
 
+/*
+ * Issue 10's reproducer of type1's BUG_ON(++retries > 10): the VFIO user
+ * unmaps and remaps the memory that holds the admin rings in a loop while a
+ * second thread keeps submitting Identify, ringing the admin doorbell and
+ * re-enabling the controller whenever it turns fatal, so that rings are
+ * pinned again (new ones at every enable) while type1 is still unmapping.
+ */
+struct admin_storm {
+	struct tctx *c;
+	volatile bool stop;
+	uint64_t submits, reenables;
+};
+
+static void *admin_storm_main(void *arg)
+{
+	struct admin_storm *st = arg;
+	struct vnvme_queue *aq = &st->c->ctrl.admin;
+	struct nvme_cqe cqes[16];
+	uint32_t csts, tail;
+	struct nvme_sqe sqe;
+	unsigned int i;
+
+	while (!st->stop) {
+		if (vnvme_reg_read32(&st->c->ctrl, NVME_REG_CSTS, &csts) == 0 &&
+		    (csts & NVME_CSTS_CFS)) {
+			vnvme_ctrl_disable(&st->c->ctrl);
+			vnvme_ctrl_enable(&st->c->ctrl, 0, -1);
+			st->reenables++;
+			continue;
+		}
+		if (vnvme_sq_space(aq)) {
+			memset(&sqe, 0, sizeof(sqe));
+			sqe.opcode = NVME_ADMIN_IDENTIFY;
+			sqe.cdw10 = 1;	/* Identify Controller */
+			sqe.prp1 = st->c->buf.iova;
+			if (vnvme_submit(aq, &sqe) == 0)
+				st->submits++;
+		}
+		/* The same tail again, and again: each wakes a worker that maps the rings. */
+		for (i = 0; i < 16; i++) {
+			tail = aq->sq_tail;
+			vnvme_bar_write(st->c->dev, NVME_REG_DOORBELLS, &tail, 4);
+		}
+		vnvme_cq_poll(aq, cqes, 16);
+	}
+	return NULL;
+}
+
+static void t_unmap_admin_rings_reenable(struct tctx *c)
+{
+	struct vnvme_queue *aq = &c->ctrl.admin;
+	struct admin_storm st = { .c = c };
+	pthread_t t, storm_threads[3];
+	unsigned int i, n, unmaps = 0;
+	struct storm storms[3];
+	uint64_t sq_off, cq_off;
+
+	if (!tc_up(c, 0))
+		return;
+	sq_off = aq->sq_mem.iova - c->dev->arena.iova;
+	cq_off = aq->cq_mem.iova - c->dev->arena.iova;
+	/* More runnable threads than vCPUs: type1's thread gets preempted mid-retry. */
+	storms[0] = (struct storm){ .c = c, .db = NVME_REG_DOORBELLS, .value = aq->sq_tail };
+	storms[1] = (struct storm){ .c = c, .db = NVME_REG_DOORBELLS + 8, .value = c->q->sq_tail };
+	storms[2] = (struct storm){ .c = c, .db = NVME_REG_DOORBELLS + 12, .value = c->q->cq_head };
+	for (n = 0; n < 3; n++)
+		if (pthread_create(&storm_threads[n], NULL, storm_main, &storms[n]))
+			break;
+	if (n == 3 && !pthread_create(&t, NULL, admin_storm_main, &st)) {
+		/* As fast as it goes: type1 gives up after ten lost races in a row. */
+		for (i = 0; i < 4000; i++) {
+			if (vnvme_arena_unmap(c->dev, i % 2 ? sq_off : cq_off, 1) > 0)
+				unmaps++;
+			c->faults++;
+			vnvme_arena_remap_all(c->dev);
+		}
+		st.stop = true;
+		pthread_join(t, NULL);
+	}
+	while (n--) {
+		storms[n].stop = true;
+		pthread_join(storm_threads[n], NULL);
+	}
+	c->ops += st.submits + unmaps;
+	EXPECT_EQ(unmaps, 4000);
+	EXPECT(st.submits > 0, "no Identify was submitted");
+	tc_diag("%u unmaps of the admin rings under %llu Identify submissions and %llu re-enables",
+		unmaps, (unsigned long long)st.submits, (unsigned long long)st.reenables);
+}
+
 /* Waits for the completion of admin command cid; 0 or -ETIMEDOUT. */
 static int admin_wait(struct tctx *c, uint16_t cid, struct nvme_cqe *out)
 {
@@ -1538,6 +1628,7 @@ static const struct tcase cases[] = {
 	{ "queues_overlapping", t_queues_overlapping },
 	{ "queue_memory_unmapped", t_queue_memory_unmapped },
 	{ "unmap_under_doorbell_storm", t_unmap_under_doorbell_storm },
+	{ "unmap_admin_rings_reenable", t_unmap_admin_rings_reenable },
 	{ "shadow_doorbells", t_shadow_doorbells },
 	{ "huge_nlb", t_huge_nlb },
 	{ "lba_overflow", t_lba_overflow },

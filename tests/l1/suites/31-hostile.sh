@@ -5,8 +5,8 @@
 # doorbells of absent queues and beyond queue sizes, every BAR0 offset at every access size,
 # every config offset), memory (PRPs outside mapped memory, lists that chain to themselves,
 # misaligned entries, every malformed SGL, looping segments, queues on unmapped and
-# overlapping memory, memory unmapped under live queues and under a doorbell storm, shadow
-# doorbells), commands (huge NLB, LBA overflow and wrap, NSID 0/broadcast/absent, deleting
+# overlapping memory, memory unmapped under live queues, under a doorbell storm and under
+# admin commands and re-enables, shadow doorbells), commands (huge NLB, LBA overflow and wrap, NSID 0/broadcast/absent, deleting
 # queues with commands in flight or behind a full shared CQ, AER floods, every opcode with
 # random fields, abort floods, unmapped admin data, the admin bounce allowance, doorbell jumps,
 # queue churn, the pin limit).
@@ -90,30 +90,9 @@ if ! case_list=$("$CHK_BIN/hostile" --list ${VNVME_HOSTILE_CASES:+--case "$VNVME
 	[[ -z $case_list ]]; then
 	ktap_not_ok "hostile --list" "the hostile program listed no cases"
 fi
-# Cases that bring down the L1 kernel through a known, open bug: their crash takes every
-# later case and suite of the boot with it, so the test command skips them, saying why,
-# until the bug is fixed. VNVME_HOSTILE_CASES naming one, or VNVME_HOSTILE_KNOWN_CRASHERS=1,
-# runs it (VNVME_* variables reach the VM: VNVME_HOSTILE_KNOWN_CRASHERS=1 tests/run ...).
-#  unmap_under_doorbell_storm: VFIO_IOMMU_UNMAP_DMA looped over the rings while doorbells
-#    re-pin them can make type1's vfio_dma_do_unmap hit BUG_ON(++retries > 10), and type1's
-#    lock stays held (issue 10 item 1); seen on 6.12 in 2 of 4 runs on 2026-12-06.
-KNOWN_CRASHERS=(unmap_under_doorbell_storm)
-known_crasher() {
-	local known
-	[[ -z ${VNVME_HOSTILE_CASES:-} && ${VNVME_HOSTILE_KNOWN_CRASHERS:-0} != 1 ]] || return 1
-	for known in "${KNOWN_CRASHERS[@]}"; do
-		[[ $1 == "$known" ]] && return 0
-	done
-	return 1
-}
 while read -r name; do
 	[[ -n $name ]] || continue
 	((hung)) && break
-	if known_crasher "$name"; then
-		ktap_skip "$name" "crashes the host kernel through type1's BUG_ON (issue 10 item 1, open);" \
-			"VNVME_HOSTILE_KNOWN_CRASHERS=1 runs it"
-		continue
-	fi
 	run_case "$name"
 done <<<"$case_list"
 ktap_diag "hostile: operations $ops_total, faults injected $faults_total"

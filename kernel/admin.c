@@ -298,7 +298,7 @@ static u16 vnvme_feature_value(struct vnvme_ctrl *ctrl,
 
 		if (iv >= ctrl->nr_vectors)
 			return DNR(VNVME_SC_INVALID_FIELD);
-		*dw0 = iv | (iv < 32 && (f->irq_config_cd & BIT(iv)) ? BIT(16) : 0);
+		*dw0 = iv | (test_bit(iv, f->irq_config_cd) ? BIT(16) : 0);
 		break;
 	}
 	case VNVME_FEAT_WRITE_ATOMIC:
@@ -422,10 +422,11 @@ static u16 vnvme_admin_set_features(struct vnvme_req *req)
 
 		if (iv >= ctrl->nr_vectors)
 			return DNR(VNVME_SC_INVALID_FIELD);
+		/* Atomic bit operations: vnvme_cq_irq() reads them any time. */
 		if (dw11 & BIT(16))
-			WRITE_ONCE(f->irq_config_cd, f->irq_config_cd | BIT(iv));
+			set_bit(iv, f->irq_config_cd);
 		else
-			WRITE_ONCE(f->irq_config_cd, f->irq_config_cd & ~BIT(iv));
+			clear_bit(iv, f->irq_config_cd);
 		break;
 	}
 	case VNVME_FEAT_WRITE_ATOMIC:

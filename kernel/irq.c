@@ -215,12 +215,13 @@ void vnvme_cq_irq(struct vnvme_cq *cq, unsigned int posted)
 	u32 coalesce = READ_ONCE(ctrl->feat.irq_coalesce);
 	unsigned int threshold = (coalesce & 0xff) + 1;
 	unsigned int time_100us = (coalesce >> 8) & 0xff;
-	bool disabled = cq->qid == 0 ||
-		(cq->vector < 32 && (READ_ONCE(ctrl->feat.irq_config_cd) &
-				     BIT(cq->vector)));
+	bool disabled;
 
 	if (!cq->irq_enabled)
 		return;
+	/* Create CQ checked the vector (< nr_vectors) since IEN is set. */
+	disabled = cq->qid == 0 || cq->vector >= VNVME_MAX_VECTORS ||
+		   test_bit(cq->vector, ctrl->feat.irq_config_cd);
 	if (disabled || !coalesce) {
 		vnvme_cq_signal(cq);
 		return;

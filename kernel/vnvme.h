@@ -406,7 +406,8 @@ struct vnvme_features {
 	u16	nr_sqs_granted;	/* 0-based, 0 = not yet set */
 	u16	nr_cqs_granted;
 	u32	irq_coalesce;	/* THR 7:0 (0-based), TIME 15:8 (100 us) */
-	u32	irq_config_cd;	/* bit per vector: coalescing disabled */
+	/* bit per vector: coalescing disabled (set_bit/test_bit, any context) */
+	DECLARE_BITMAP(irq_config_cd, VNVME_MAX_VECTORS);
 	u32	write_atomic;
 	u32	async_event;
 	u64	timestamp_ms;	/* value set by the host ... */

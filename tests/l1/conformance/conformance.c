@@ -11,6 +11,8 @@
  *                       (namespace attach: Notice event and Changed NS list)
  *   --set ro_nsid=N     an active read-only namespace
  *   --set nsid_4k=N     an active namespace with 4096-byte blocks
+ *   --set large_uuid=U  a second instance (vnvme-large) with more than 32
+ *                       MSI-X vectors (Interrupt Vector Configuration)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1775,6 +1777,119 @@ static void t_irq_coalescing(struct tctx *c)
 	EXPECT_OK(set_feat(c, NVME_FEAT_IRQ_COALESCE, 0, false, NULL));
 }
 
+/* Get Features 09h for vector iv on ctrl: the CD bit, or -1 (recorded) on error. */
+static int irq_config_cd(struct tctx *c, struct vnvme_ctrl *ctrl, uint16_t iv)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_GET_FEATURES, .cdw10 = NVME_FEAT_IRQ_CONFIG,
+				.cdw11 = iv };
+	struct nvme_cqe cqe = { 0 };
+
+	if (!tc_check(c, vnvme_exec(&ctrl->admin, &sqe, &cqe) == 0, __LINE__,
+		      "Get Features 09h IV %u", iv))
+		return -1;
+	tc_check(c, (cqe.result & 0xffff) == iv, __LINE__, "Get Features 09h IV %u returned IV %u",
+		 iv, cqe.result & 0xffff);
+	return (cqe.result >> 16) & 1;
+}
+
+static int irq_config_set(struct vnvme_ctrl *ctrl, uint32_t iv, bool cd)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_SET_FEATURES, .cdw10 = NVME_FEAT_IRQ_CONFIG,
+				.cdw11 = iv | (cd ? 1u << 16 : 0) };
+
+	return vnvme_exec(&ctrl->admin, &sqe, NULL);
+}
+
+/*
+ * Interrupt Vector Configuration (Feature 09h) on every vector of an instance
+ * with more than 32 (vnvme-large: 33, vectors 0-32): Coalescing Disable is
+ * kept per vector, vector 32 and the last included, its neighbours
+ * unaffected; one past the last vector is Invalid Field; and a CQ on vector
+ * 32 with CD set signals every completion while coalescing is on.
+ */
+static void t_features_irq_config_all_vectors(struct tctx *c)
+{
+	const char *uuid = tc_get(c, "large_uuid");
+	const unsigned int n = 64, thr = 8, time100us = 255;
+	struct vnvme_dev *dev = NULL;
+	struct vnvme_ctrl ctrl;
+	struct vnvme_queue *q;
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_SET_FEATURES };
+	unsigned int nvec, v, i, last;
+	int fd;
+
+	if (!uuid) {
+		tc_skip(c, "no --set large_uuid=UUID (an instance with more than 32 vectors)");
+		return;
+	}
+	if (!tc_check(c, vnvme_open(uuid, &c->open_opts, &dev) == 0, __LINE__, "open %s: %s",
+		      uuid, vnvme_last_error()))
+		return;
+	if (!EXPECT_OK(vnvme_ctrl_init(&ctrl, dev)))
+		goto out_close;
+	ctrl.cmd_timeout_ms = 15000;
+	nvec = dev->msix_count;
+	if (!EXPECT(nvec > 33 - 1, "%s has %u MSI-X vectors, expected more than 32", uuid, nvec))
+		goto out;
+	last = nvec - 1;
+	if (!EXPECT_OK(vnvme_msix_enable(dev, nvec)) ||
+	    !EXPECT_OK(vnvme_ctrl_enable(&ctrl, 0, vnvme_msix_fd(dev, 0))))
+		goto out;
+
+	/* Every vector on its own: set, read back, neighbour untouched, clear. */
+	for (v = 0; v < nvec && !c->failed; v++) {
+		EXPECT_OK(irq_config_set(&ctrl, v, true));
+		tc_check(c, irq_config_cd(c, &ctrl, (uint16_t)v) == 1, __LINE__,
+			 "vector %u: CD set, reads back clear", v);
+		if (v)
+			tc_check(c, irq_config_cd(c, &ctrl, (uint16_t)(v - 1)) == 0, __LINE__,
+				 "vector %u: CD set on %u as well", v - 1, v);
+		EXPECT_OK(irq_config_set(&ctrl, v, false));
+		tc_check(c, irq_config_cd(c, &ctrl, (uint16_t)v) == 0, __LINE__,
+			 "vector %u: CD cleared, reads back set", v);
+	}
+	/* Vector 32 and the last: 31 and 33 (if it exists) unaffected. */
+	EXPECT_OK(irq_config_set(&ctrl, 32, true));
+	EXPECT_OK(irq_config_set(&ctrl, last, true));
+	EXPECT_EQ(irq_config_cd(c, &ctrl, 32), 1);
+	EXPECT_EQ(irq_config_cd(c, &ctrl, (uint16_t)last), 1);
+	EXPECT_EQ(irq_config_cd(c, &ctrl, 31), 0);
+	EXPECT_EQ(irq_config_cd(c, &ctrl, 0), 0);
+	if (last > 33)
+		EXPECT_EQ(irq_config_cd(c, &ctrl, 33), 0);
+	/* No vector beyond the last: Invalid Field, both directions. */
+	EXPECT_STATUS_DNR(irq_config_set(&ctrl, nvec, true), NVME_SC_INVALID_FIELD);
+	EXPECT_STATUS_DNR(irq_config_set(&ctrl, 0xffff, true), NVME_SC_INVALID_FIELD);
+	{
+		struct nvme_sqe g = { .opcode = NVME_ADMIN_GET_FEATURES,
+				      .cdw10 = NVME_FEAT_IRQ_CONFIG, .cdw11 = nvec };
+
+		EXPECT_STATUS_DNR(vnvme_exec(&ctrl.admin, &g, NULL), NVME_SC_INVALID_FIELD);
+	}
+
+	/* Coalescing on, CD on vector 32: a CQ there signals every completion. */
+	if (!EXPECT_OK(vnvme_create_io_queue_pair(&ctrl, 1, 32, 32, &q)))
+		goto out;
+	fd = vnvme_msix_fd(dev, 32);
+	q->irq_fd = -1;		/* wait by polling the CQ: we count the signals */
+	sqe.cdw10 = NVME_FEAT_IRQ_COALESCE;
+	sqe.cdw11 = (thr - 1) | time100us << 8;
+	EXPECT_OK(vnvme_exec(&ctrl.admin, &sqe, NULL));
+	count_signals(fd);
+	for (i = 0; i < n; i++) {
+		struct nvme_sqe f = { .opcode = NVME_IO_FLUSH, .nsid = 0xffffffff };
+		struct nvme_cqe cqe;
+
+		if (!tc_check(c, vnvme_exec(q, &f, &cqe) >= 0, __LINE__, "flush %u completes", i))
+			goto out;
+	}
+	EXPECT_EQ(signals_reach(fd, n), n);
+out:
+	vnvme_ctrl_fini(&ctrl);
+out_close:
+	vnvme_close(dev);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Asynchronous events                                                       */
 /* ------------------------------------------------------------------------ */
@@ -2760,6 +2875,7 @@ static const struct tcase cases[] = {
 	{ "shadow_doorbells", t_shadow_doorbells },
 	{ "irq_vectors_and_polled_cq", t_irq_vectors_and_polled_cq },
 	{ "irq_coalescing", t_irq_coalescing },
+	{ "features_irq_config_all_vectors", t_features_irq_config_all_vectors },
 	{ "aer_invalid_doorbell", t_aer_invalid_doorbell },
 	{ "aer_ns_attach", t_aer_ns_attach },
 	{ "aer_limit", t_aer_limit },
@@ -2792,6 +2908,7 @@ int main(int argc, char **argv)
 	return tcase_main(argc, argv, "conformance",
 			  "  --set attach_ns=N  namespace slot with device_path set, not enabled\n"
 			  "  --set ro_nsid=N    an active read-only namespace\n"
-			  "  --set nsid_4k=N    an active namespace with 4096-byte blocks\n",
+			  "  --set nsid_4k=N    an active namespace with 4096-byte blocks\n"
+			  "  --set large_uuid=U a second instance with more than 32 vectors\n",
 			  cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -5,7 +5,7 @@
 # specification defines, phase tags, SQ head, CIDs, full queues, interrupts and coalescing,
 # asynchronous events, Abort, PRP and SGL layouts. Namespaces: 1 on a 64 MiB loop device
 # (512-byte blocks), 2 configured but disabled (attach events), 3 read-only, 4 with 4 KiB
-# blocks. Then the postcondition: no pinned pages, verified I/O, removal, module unload and
+# blocks; and a vnvme-large instance (33 vectors) for Interrupt Vector Configuration. Then the postcondition: no pinned pages, verified I/O, removal, module unload and
 # a clean kernel log.
 # vnvme-timeout: 1200
 set -u
@@ -22,6 +22,8 @@ setup() {
 	local l1 l2 l3 l4
 	chk_load || return 1
 	uuid=$(chk_instance small) || return 1
+	# Interrupt Vector Configuration needs more than 32 vectors: vnvme-large has 33.
+	large_uuid=$(chk_instance large) || return 1
 	l1=$(chk_loop 64) && l2=$(chk_loop 16) && l3=$(chk_loop 16) && l4=$(chk_loop 32 4096) || return 1
 	chk_ns "$uuid" 1 "$l1" && chk_ns "$uuid" 2 "$l2" "" noenable &&
 		chk_ns "$uuid" 3 "$l3" readonly && chk_ns "$uuid" 4 "$l4"
@@ -44,7 +46,7 @@ fi
 rm -f "$out"
 ktap_diag "instance $uuid"
 fold_ktap < <(timeout 1000 "$CHK_BIN/conformance" --set attach_ns=2 --set ro_nsid=3 \
-	--set nsid_4k=4 "$uuid" 2>&1)
+	--set nsid_4k=4 --set large_uuid="$large_uuid" "$uuid" 2>&1)
 if out=$(post_check "$uuid" 1 2>&1); then
 	ktap_ok postconditions
 else

@@ -19,6 +19,8 @@
 #define VNVME_TEMP_KELVIN	313	/* reported composite temperature */
 #define VNVME_WCTEMP		343
 #define VNVME_CCTEMP		363
+#define VNVME_CNS_CS_CTRL	0x06
+#define VNVME_CSI_NVM		0x00
 
 #define DNR(sc)			((sc) | VNVME_SC_DNR)
 
@@ -142,6 +144,23 @@ static void vnvme_identify_ns(struct vnvme_ctrl *ctrl, u32 nsid, u8 *id)
 	vnvme_ns_put(b);
 }
 
+/*
+ * I/O Command Set specific Identify Controller, NVM Command Set (NVM Command
+ * Set 1.0, figure 97): the limits of the commands that have no data transfer
+ * for MDTS to bound.  VSL and WZSL are powers of two of the minimum page size
+ * like MDTS; DMRSL and DMSL are logical blocks.  DMRL stays 0: the 256 ranges
+ * a command can carry need no further limit.
+ */
+static void vnvme_identify_ctrl_nvm(struct vnvme_ctrl *ctrl, u8 *id)
+{
+	id[0] = ctrl->mdts;			/* VSL */
+	id[1] = ctrl->mdts;			/* WZSL */
+	id[2] = 0;				/* WUSL: no Write Uncorrectable */
+	id[3] = 0;				/* DMRL */
+	vnvme_put_le32(id + 4, VNVME_DMRSL);	/* DMRSL */
+	vnvme_put_le64(id + 8, VNVME_DMSL);	/* DMSL */
+}
+
 static u32 vnvme_identify_active_list(struct vnvme_ctrl *ctrl, u32 after,
 				      u8 *id)
 {
@@ -201,6 +220,12 @@ static u16 vnvme_admin_identify(struct vnvme_req *req)
 			status = DNR(VNVME_SC_INVALID_NS);
 		else
 			vnvme_identify_ns_descs(ctrl, nsid, id);
+		break;
+	case VNVME_CNS_CS_CTRL:	/* I/O Command Set specific Controller */
+		if (vnvme_cdw(req, 11) >> 24 != VNVME_CSI_NVM)
+			status = DNR(VNVME_SC_INVALID_FIELD);
+		else
+			vnvme_identify_ctrl_nvm(ctrl, id);
 		break;
 	default:
 		status = DNR(VNVME_SC_INVALID_FIELD);

@@ -5,6 +5,10 @@
  * Read and Write become asynchronous bios on the request's bounce buffer.
  * Flush, Write Zeroes, Dataset Management, Compare and Verify run
  * synchronously in a work item of their own so they never stall the SQ.
+ * Those without a data transfer for MDTS to bound have limits of their own,
+ * advertised in Identify CNS 06h: Verify and Write Zeroes at most MDTS,
+ * Dataset Management ranges VNVME_DMRSL blocks each and VNVME_DMSL in all.
+ * Verify reads into a buffer counted in the bounce budget like a transfer.
  * Block-layer errors become NVMe media or internal errors, are counted in
  * SMART and land in the Error Information log on completion.
  */
@@ -269,30 +273,53 @@ static u16 vnvme_io_compare(struct vnvme_req *req, u64 slba, u32 nlb)
 	return status;
 }
 
+/*
+ * Verify's read buffer, up to VNVME_VERIFY_CHUNK: the request's own pages,
+ * allocated where the SQ is fetched and counted in the bounce budget as a
+ * transfer's are (vnvme_req_free_data() gives them back).  Returns a status.
+ */
+static u16 vnvme_io_verify_buffer(struct vnvme_req *req, u32 nlb)
+{
+	u64 len = min_t(u64, (u64)nlb << req->backing->lba_shift,
+			VNVME_VERIFY_CHUNK);
+	unsigned int i;
+
+	req->nr_pages = DIV_ROUND_UP(len, PAGE_SIZE);
+	req->pages = kcalloc(req->nr_pages, sizeof(*req->pages), GFP_KERNEL);
+	if (!req->pages) {
+		req->nr_pages = 0;
+		return VNVME_SC_INTERNAL;
+	}
+	atomic_add(req->nr_pages, &req->sq->ctrl->bounce_pages);
+	for (i = 0; i < req->nr_pages; i++) {
+		req->pages[i] = alloc_page(GFP_KERNEL);
+		if (!req->pages[i])
+			return VNVME_SC_INTERNAL;
+	}
+	return VNVME_SC_SUCCESS;
+}
+
 /* Verify: the range must read back without error; no data moves. */
 static u16 vnvme_io_verify(struct vnvme_req *req, u64 slba, u32 nlb)
 {
 	struct vnvme_backing *b = req->backing;
 	u64 left = (u64)nlb << b->lba_shift;
+	u32 chunk = req->nr_pages << PAGE_SHIFT;
 	sector_t sector = vnvme_lba_to_sector(b, slba);
-	unsigned int nr = VNVME_VERIFY_CHUNK / PAGE_SIZE;
-	struct page **scratch;
 	u16 status = VNVME_SC_SUCCESS;
 	int ret;
 
-	scratch = vnvme_alloc_pages(nr);
-	if (!scratch)
-		return VNVME_SC_INTERNAL;
 	while (left && !status) {
-		u32 n = min_t(u64, left, VNVME_VERIFY_CHUNK);
+		u32 n = min_t(u64, left, chunk);
 
-		ret = vnvme_io_read_sync(req, scratch, n, sector);
+		ret = vnvme_io_read_sync(req, req->pages, n, sector);
 		if (ret)
 			status = vnvme_errno_status(req, ret);
 		sector += n >> SECTOR_SHIFT;
 		left -= n;
 	}
-	vnvme_free_pages(scratch, nr);
+	/* Back to the budget now, not once the completion is posted. */
+	vnvme_req_free_data(req);
 	return status;
 }
 
@@ -318,6 +345,7 @@ static u16 vnvme_io_dsm(struct vnvme_req *req)
 	struct vnvme_backing *b = req->backing;
 	unsigned int nr = (vnvme_io_cdw(req, 10) & 0xff) + 1, i;
 	struct vnvme_dsm_range *ranges;
+	u64 total = 0;
 	u16 status;
 	int ret = 0;
 
@@ -343,6 +371,16 @@ static u16 vnvme_io_dsm(struct vnvme_req *req)
 			req->slba = slba;
 			status = DNR(VNVME_SC_LBA_RANGE);
 			break;
+		}
+	}
+	/* DMRSL and DMSL (Identify CNS 06h): each discard is bounded work. */
+	for (i = 0; !status && i < nr; i++) {
+		u32 nlb = le32_to_cpu(ranges[i].nlb);
+
+		total += nlb;
+		if (nlb > VNVME_DMRSL || total > VNVME_DMSL) {
+			req->slba = le64_to_cpu(ranges[i].slba);
+			status = DNR(VNVME_SC_INVALID_FIELD);
 		}
 	}
 	for (i = 0; !status && b->can_discard && i < nr && !ret; i++) {
@@ -460,6 +498,17 @@ void vnvme_io_exec(struct vnvme_req *req)
 	    !vnvme_lba_range_ok(req->backing, slba, nlb)) {
 		status = DNR(VNVME_SC_LBA_RANGE);
 		goto done;
+	}
+	/* VSL and WZSL (Identify CNS 06h): no more than MDTS. */
+	if ((opcode == VNVME_IO_VERIFY || opcode == VNVME_IO_WRITE_ZEROES) &&
+	    ((u64)nlb << req->backing->lba_shift) > (PAGE_SIZE << ctrl->mdts)) {
+		status = DNR(VNVME_SC_INVALID_FIELD);
+		goto done;
+	}
+	if (opcode == VNVME_IO_VERIFY) {
+		status = vnvme_io_verify_buffer(req, nlb);
+		if (status)
+			goto done;
 	}
 
 	if (opcode == VNVME_IO_READ || opcode == VNVME_IO_WRITE) {

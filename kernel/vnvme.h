@@ -34,6 +34,14 @@
 #define VNVME_ACL		3	/* 0-based: 4 outstanding Aborts */
 #define VNVME_ERR_LOG_ENTRIES	64
 #define VNVME_CAP_TO		20	/* 500 ms units: 10 s to become ready */
+/*
+ * Commands run synchronously, with no data transfer to bound them, have
+ * limits of their own (Identify CNS 06h, NVM Command Set): Verify and Write
+ * Zeroes at most MDTS (VSL and WZSL), Dataset Management ranges at most
+ * DMRSL logical blocks each and DMSL in all.
+ */
+#define VNVME_DMRSL		65536
+#define VNVME_DMSL		(16ULL * VNVME_DMRSL)
 
 #define VNVME_CONFIG_SIZE	4096
 #define VNVME_BAR0_SIZE		0x4000

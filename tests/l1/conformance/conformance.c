@@ -643,8 +643,8 @@ static void t_identify_ns_desc_list(struct tctx *c)
 
 static void t_identify_invalid_cns(struct tctx *c)
 {
-	static const uint8_t bad[] = { 0x04, 0x05, 0x06, 0x07, 0x08, 0x10, 0x11, 0x12, 0x13, 0x14,
-				       0x15, 0x1f, 0x80, 0xff };
+	static const uint8_t bad[] = { 0x04, 0x05, 0x07, 0x08, 0x10, 0x11, 0x12, 0x13, 0x14,
+				       0x15, 0x1c, 0x1f, 0x80, 0xff };
 	unsigned int i;
 
 	if (!tc_enable(c, 0))
@@ -660,6 +660,77 @@ static void t_identify_invalid_cns(struct tctx *c)
 					.prp1 = 0x7000000000ull };
 
 		EXPECT_STATUS(tc_admin(c, &sqe, NULL), NVME_SC_DATA_XFER_ERROR);
+	}
+}
+
+/*
+ * I/O Command Set specific Identify Controller (CNS 06h) for the NVM command
+ * set (CSI 00h), NVM Command Set 1.0: VSL (byte 0), WZSL (1), WUSL (2), DMRL
+ * (3), DMRSL (7:4), DMSL (15:8).  Verify and Write Zeroes run synchronously in
+ * the controller, so they have limits (in units of the minimum page size, as
+ * MDTS), no larger than what a Read or Write may move.
+ */
+struct cs_ctrl_nvm_limits {
+	uint8_t vsl, wzsl, wusl, dmrl;
+	uint32_t dmrsl;
+	uint64_t dmsl;
+};
+
+static int identify_cs_ctrl_nvm(struct tctx *c, struct cs_ctrl_nvm_limits *l)
+{
+	uint8_t *id = c->buf2.vaddr;
+	int ret;
+
+	memset(id, 0xee, 4096);
+	ret = identify(c, NVME_ID_CNS_CS_CTRL, 0, id);
+	memset(l, 0, sizeof(*l));
+	if (ret)
+		return ret;
+	l->vsl = id[0];
+	l->wzsl = id[1];
+	l->wusl = id[2];
+	l->dmrl = id[3];
+	memcpy(&l->dmrsl, id + 4, 4);
+	memcpy(&l->dmsl, id + 8, 8);
+	return 0;
+}
+
+static void t_identify_cs_ctrl_nvm(struct tctx *c)
+{
+	struct cs_ctrl_nvm_limits l;
+	const uint8_t *id = c->buf2.vaddr;
+	long mdts = tc_sysfs_long(c, "vnvme/mdts", -1);
+	static const uint8_t csis[] = { 0x01, 0x02, 0x80, 0xff };
+	unsigned int i;
+
+	if (!tc_enable(c, 0))
+		return;
+	if (!EXPECT_OK(identify_cs_ctrl_nvm(c, &l)))
+		return;
+	tc_diag("VSL %u WZSL %u WUSL %u DMRL %u DMRSL %u DMSL %llu (MDTS %ld)", l.vsl, l.wzsl,
+		l.wusl, l.dmrl, l.dmrsl, (unsigned long long)l.dmsl, mdts);
+	EXPECT(l.vsl != 0, "VSL: Verify has a size limit");
+	EXPECT(l.wzsl != 0, "WZSL: Write Zeroes has a size limit");
+	if (mdts > 0) {
+		EXPECT(l.vsl <= mdts, "VSL %u within MDTS %ld", l.vsl, mdts);
+		EXPECT(l.wzsl <= mdts, "WZSL %u within MDTS %ld", l.wzsl, mdts);
+	}
+	EXPECT_EQ(l.wusl, 0);		/* no Write Uncorrectable */
+	EXPECT(l.dmrsl != 0, "DMRSL: Dataset Management ranges have a size limit");
+	EXPECT(l.dmsl >= l.dmrsl, "DMSL %llu at least DMRSL %u", (unsigned long long)l.dmsl,
+	       l.dmrsl);
+	for (i = 16; i < 4096; i++)
+		if (!EXPECT(id[i] == 0, "reserved byte %u is 0x%02x", i, id[i]))
+			break;
+	/* Only the NVM command set (CSI 00h) is implemented. */
+	for (i = 0; i < sizeof(csis); i++) {
+		struct nvme_sqe sqe = { .opcode = NVME_ADMIN_IDENTIFY, .cdw10 = NVME_ID_CNS_CS_CTRL,
+					.cdw11 = (uint32_t)csis[i] << 24 };
+		int r = tc_admin_data(c, &sqe, c->buf.vaddr, 4096, false, NULL);
+
+		tc_check(c, r > 0 && NVME_STATUS_CODE(r) == NVME_SC_INVALID_FIELD &&
+			 (r & NVME_STATUS_DNR), __LINE__,
+			 "CNS 06h CSI 0x%02x: 0x%x, expected Invalid Field with DNR", csis[i], r);
 	}
 }
 
@@ -2228,7 +2299,7 @@ static void t_io_write_zeroes(struct tctx *c)
 	/* Deallocate hint, FUA, and a large range */
 	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 300, 16, NVME_WZ_DEAC));
 	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 400, 16, NVME_RW_FUA));
-	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 0, 65536 > nsze(c) ? (uint32_t)nsze(c) : 65536, 0));
+	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 0, mdts_bytes(c) / lba, 0));
 	EXPECT_STATUS_DNR(vnvme_io_write_zeroes(&c->ns, c->q, nsze(c) - 4, 8, 0), NVME_SC_LBA_RANGE);
 }
 
@@ -2292,10 +2363,89 @@ static void t_io_verify(struct tctx *c)
 	if (!tc_up(c, 0))
 		return;
 	EXPECT_OK(vnvme_io_verify(&c->ns, c->q, 0, 1));
-	EXPECT_OK(vnvme_io_verify(&c->ns, c->q, 0, 65536 > nsze(c) ? (uint32_t)nsze(c) : 65536));
+	EXPECT_OK(vnvme_io_verify(&c->ns, c->q, 0, mdts_bytes(c) / c->ns.lba_size));
 	EXPECT_OK(vnvme_io_verify(&c->ns, c->q, nsze(c) - 1, 1));
 	EXPECT_STATUS_DNR(vnvme_io_verify(&c->ns, c->q, nsze(c) - 1, 2), NVME_SC_LBA_RANGE);
 	EXPECT_STATUS_DNR(vnvme_io_verify(&c->ns, c->q, nsze(c), 1), NVME_SC_LBA_RANGE);
+}
+
+/*
+ * Verify, Write Zeroes and Dataset Management within the limits of Identify
+ * CNS 06h: at the limit they succeed, one block more is Invalid Field in
+ * Command.  Without CNS 06h the limits taken are MDTS (what the controller
+ * does synchronously must not exceed what a Read may move).
+ */
+static void t_io_size_limits(struct tctx *c)
+{
+	struct nvme_dsm_range *r = c->buf2.vaddr;
+	struct cs_ctrl_nvm_limits l;
+	uint32_t lba, mdts, vsl_nlb, wzsl_nlb, i, n;
+	uint64_t bad;
+
+	if (!tc_up(c, 0))
+		return;
+	lba = c->ns.lba_size;
+	mdts = mdts_bytes(c) / NVME_PAGE_SIZE;
+	EXPECT_OK(identify_cs_ctrl_nvm(c, &l));
+	vsl_nlb = (uint32_t)(((uint64_t)NVME_PAGE_SIZE << (l.vsl ? l.vsl : __builtin_ctz(mdts))) / lba);
+	wzsl_nlb = (uint32_t)(((uint64_t)NVME_PAGE_SIZE << (l.wzsl ? l.wzsl : __builtin_ctz(mdts))) /
+			      lba);
+	tc_diag("Verify up to %u blocks, Write Zeroes up to %u, DSM ranges up to %u, in all %llu",
+		vsl_nlb, wzsl_nlb, l.dmrsl, (unsigned long long)l.dmsl);
+	if (!EXPECT(vsl_nlb < nsze(c) && wzsl_nlb < nsze(c) && vsl_nlb < 65536 && wzsl_nlb < 65536,
+		    "limits below the namespace size %llu", (unsigned long long)nsze(c)))
+		return;
+
+	/* Verify */
+	EXPECT_OK(vnvme_io_verify(&c->ns, c->q, 0, vsl_nlb));
+	EXPECT_OK(vnvme_io_verify(&c->ns, c->q, nsze(c) - vsl_nlb, vsl_nlb));
+	EXPECT_STATUS_DNR(vnvme_io_verify(&c->ns, c->q, 0, vsl_nlb + 1), NVME_SC_INVALID_FIELD);
+	EXPECT_STATUS_DNR(vnvme_io_verify(&c->ns, c->q, 0, 65536 > nsze(c) ? (uint32_t)nsze(c) : 65536),
+			  NVME_SC_INVALID_FIELD);
+
+	/* Write Zeroes: refused beyond the limit, and nothing zeroed then */
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 0x11));
+	EXPECT_STATUS_DNR(vnvme_io_write_zeroes(&c->ns, c->q, 0, wzsl_nlb + 1, 0),
+			  NVME_SC_INVALID_FIELD);
+	EXPECT_STATUS_DNR(vnvme_io_write_zeroes(&c->ns, c->q, 0, wzsl_nlb + 1, NVME_WZ_DEAC),
+			  NVME_SC_INVALID_FIELD);
+	memset(c->buf.vaddr, 0, 8 * lba);
+	EXPECT_OK(tc_rw(c, c->q, NVME_IO_READ, c->nsid, 0, 8, &c->buf));
+	EXPECT_OK(vnvme_pattern_check(c->buf.vaddr, lba, 0, 8, 0x11, &bad));
+	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, 0, wzsl_nlb, 0));
+	EXPECT_OK(vnvme_io_write_zeroes(&c->ns, c->q, nsze(c) - wzsl_nlb, wzsl_nlb, NVME_WZ_DEAC));
+	memset(c->buf.vaddr, 0xee, 8 * lba);
+	EXPECT_OK(tc_rw(c, c->q, NVME_IO_READ, c->nsid, 0, 8, &c->buf));
+	EXPECT(all_zero(c->buf.vaddr, 8 * lba), "Write Zeroes at the limit zeroed");
+
+	/* Dataset Management: a range beyond DMRSL, ranges beyond DMSL in all */
+	if (!l.dmrsl || l.dmrsl >= nsze(c)) {
+		tc_diag("DMRSL %u: no range beyond it fits namespace %u", l.dmrsl, c->nsid);
+		return;
+	}
+	memset(r, 0, 4096);
+	r[0].slba = 0;
+	r[0].nlb = l.dmrsl + 1;
+	EXPECT_STATUS_DNR(vnvme_io_dsm(&c->ns, c->q, &c->buf2, 1, NVME_DSM_ATTR_DEALLOCATE),
+			  NVME_SC_INVALID_FIELD);
+	r[0].nlb = l.dmrsl;
+	EXPECT_OK(vnvme_io_dsm(&c->ns, c->q, &c->buf2, 1, NVME_DSM_ATTR_DEALLOCATE));
+	/* Hints only (no deallocate): nothing is done, so no limit applies. */
+	r[0].nlb = l.dmrsl + 1;
+	EXPECT_OK(vnvme_io_dsm(&c->ns, c->q, &c->buf2, 1, 0x3));
+	if (l.dmsl / l.dmrsl >= 256) {
+		tc_diag("DMSL %llu: 256 ranges of DMRSL stay within it", (unsigned long long)l.dmsl);
+		return;
+	}
+	/* floor(DMSL / DMRSL) whole ranges fit, one more does not (they may overlap). */
+	n = (uint32_t)(l.dmsl / l.dmrsl);
+	for (i = 0; i <= n; i++) {
+		r[i].slba = i % 2;
+		r[i].nlb = l.dmrsl;
+	}
+	EXPECT_OK(vnvme_io_dsm(&c->ns, c->q, &c->buf2, n, NVME_DSM_ATTR_DEALLOCATE));
+	EXPECT_STATUS_DNR(vnvme_io_dsm(&c->ns, c->q, &c->buf2, n + 1, NVME_DSM_ATTR_DEALLOCATE),
+			  NVME_SC_INVALID_FIELD);
 }
 
 static void t_io_lba_range(struct tctx *c)
@@ -2854,6 +3004,7 @@ static const struct tcase cases[] = {
 	{ "identify_active_ns_list", t_identify_active_ns_list },
 	{ "identify_ns_descriptors", t_identify_ns_desc_list },
 	{ "identify_invalid_cns", t_identify_invalid_cns },
+	{ "identify_cs_controller_nvm", t_identify_cs_ctrl_nvm },
 	{ "features_supported", t_features_supported },
 	{ "features_select", t_features_select },
 	{ "features_values", t_features_values },
@@ -2889,6 +3040,7 @@ static const struct tcase cases[] = {
 	{ "io_dataset_management", t_io_dsm },
 	{ "io_compare", t_io_compare },
 	{ "io_verify", t_io_verify },
+	{ "io_size_limits", t_io_size_limits },
 	{ "io_lba_range", t_io_lba_range },
 	{ "io_mdts", t_io_mdts },
 	{ "io_invalid_namespace", t_io_invalid_ns },

@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/vfio.h>
 #include <linux/hrtimer.h>
+#include <net/genetlink.h>
 
 /* 6.12 moved the unaligned access helpers to <linux/unaligned.h>. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
@@ -173,5 +174,18 @@ static inline void vnvme_bdev_close(struct vnvme_bdev *b)
 #endif
 	b->bdev = NULL;
 }
+
+/*
+ * Joining a generic netlink multicast group with CAP_NET_ADMIN only: in
+ * mainline from 6.7, backported to the 6.1 and 6.6 stable series in
+ * December 2023 (Debian's 6.1 and 6.12 have it).  Without the flag the events group, which shows backing
+ * devices and a VM's I/O errors, would be open to every local user, and
+ * 6.1's genl_family has no bind hook to check it ourselves: refuse to build.
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define VNVME_GENL_MCAST_CAP_NET_ADMIN	GENL_MCAST_CAP_NET_ADMIN
+#else
+#error "vnvme needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or a 6.1/6.6 stable release from December 2023 on)"
+#endif
 
 #endif /* VNVME_COMPAT_H */

@@ -6,6 +6,12 @@
  * Configuration stays in sysfs; this family reports what changes over time.
  * The ABI is include/uapi/vnvme.h.
  *
+ * Everything here needs CAP_NET_ADMIN: instances show the backing-device
+ * paths (the host's storage layout), statistics and events a VM's I/O and
+ * its errors, which are the admin's business, not any local user's.  The
+ * requests check it per operation (GENL_ADMIN_PERM, against the opener of
+ * the socket), the events group when a socket joins it.
+ *
  * Instances are tracked here, not in the mdev core: probe reports
  * INSTANCE_CREATED after the vfio device is registered and remove reports
  * INSTANCE_REMOVED after it is unregistered but before the controller is
@@ -574,6 +580,7 @@ static const struct genl_ops vnvme_nl_ops[] = {
 		.dumpit	= vnvme_nl_get_instance_dumpit,
 		.policy	= vnvme_nl_policy,
 		.maxattr = ARRAY_SIZE(vnvme_nl_policy) - 1,
+		.flags	= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	= VNVME_CMD_GET_STATS,
@@ -582,6 +589,7 @@ static const struct genl_ops vnvme_nl_ops[] = {
 		.dumpit	= vnvme_nl_get_stats_dumpit,
 		.policy	= vnvme_nl_policy,
 		.maxattr = ARRAY_SIZE(vnvme_nl_policy) - 1,
+		.flags	= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	= VNVME_CMD_RESET_STATS,
@@ -592,9 +600,12 @@ static const struct genl_ops vnvme_nl_ops[] = {
 	},
 };
 
-/* Anyone may listen: events name instances, never guest data. */
+/* Events carry backing-device paths and a VM's I/O errors: admins only. */
 static const struct genl_multicast_group vnvme_nl_mcgrps[] = {
-	[VNVME_NL_MCGRP_EVENTS] = { .name = VNVME_GENL_MCGRP_EVENTS },
+	[VNVME_NL_MCGRP_EVENTS] = {
+		.name	= VNVME_GENL_MCGRP_EVENTS,
+		.flags	= VNVME_GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family vnvme_nl_family __ro_after_init = {

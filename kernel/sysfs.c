@@ -311,7 +311,11 @@ void vnvme_sysfs_init(void)
 	for (i = 0; i < VNVME_MAX_NS; i++) {
 		struct vnvme_ns_attr *na = vnvme_ns_attrs[i];
 
-		vnvme_ns_attr_init(&na[0], i, "device_path", 0644,
+		/*
+		 * The path names the host's storage (which LV, which image
+		 * file): root's alone, like the netlink requests that show it.
+		 */
+		vnvme_ns_attr_init(&na[0], i, "device_path", 0600,
 				   device_path_show, device_path_store);
 		vnvme_ns_attr_init(&na[1], i, "enable", 0644,
 				   enable_show, enable_store);

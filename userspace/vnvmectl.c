@@ -1306,6 +1306,10 @@ static int cmd_events(int argc, char **argv)
 	ret = vn_nl_events_open(&ev);
 	if (ret == -ENODEV)
 		return family_missing();
+	if (ret == -EPERM || ret == -EACCES) {
+		err("permission denied: following the events needs CAP_NET_ADMIN (run as root)");
+		return VN_EXIT_PERM;
+	}
 	if (ret) {
 		err("cannot subscribe to the vnvme events: %s", strerror(-ret));
 		return vn_exit_code(-ret);

@@ -10,9 +10,13 @@
  * without touching the instances.  An instance a VFIO user (a VM) has open
  * is never removed.
  *
- * It needs no capabilities: sysfs attributes are root-owned files, and the
- * uevent and generic netlink sockets it listens on are open to everyone.
- * After opening its sockets it drops every capability.
+ * It runs as root with one capability: sysfs attributes are root-owned
+ * files, but the vnvme netlink family answers (and its events group accepts)
+ * only CAP_NET_ADMIN, since instances show backing devices and events a
+ * VM's I/O errors.  After opening its sockets it drops every capability but
+ * CAP_NET_ADMIN, which it keeps permitted, not effective, and raises only
+ * around its netlink calls: asking whether an instance is open, and reading
+ * events (which joins the group again after a module reload).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -130,10 +134,21 @@ static int blockdev_ready(const char *path, dev_t *dev)
 	return 0;
 }
 
+static void net_admin_raise(void);
+static void net_admin_lower(void);
+
 /* Unknown counts as open: never remove what we cannot vouch for. */
 static bool instance_opened(const char *uuid_str)
 {
-	return vn_nl_instance_opened(uuid_str) != 0;
+	int ret;
+
+	net_admin_raise();
+	ret = vn_nl_instance_opened(uuid_str);
+	net_admin_lower();
+	if (ret < 0)
+		logmsg(LOG_WARNING, uuid_str, "cannot tell whether a VFIO user has it open: %s%s",
+		       strerror(-ret), ret == -EPERM ? " (vnvmed needs CAP_NET_ADMIN)" : "");
+	return ret != 0;
 }
 
 static bool read_attr(const char *uuid, const char *attr, char *buf, size_t len)
@@ -783,12 +798,42 @@ static void on_nl_event(const struct vn_event *ev, void *arg)
 
 /* ---- privileges --------------------------------------------------------- */
 
-static void drop_capabilities(void)
+static bool net_admin_kept;
+
+/* Permitted: CAP_NET_ADMIN alone (or nothing); effective: it or nothing. */
+static int capset_net_admin(bool permitted, bool effective)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (permitted)
+		data[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted = CAP_TO_MASK(CAP_NET_ADMIN);
+	if (effective)
+		data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective = CAP_TO_MASK(CAP_NET_ADMIN);
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+/*
+ * Around a netlink call: the kernel checks CAP_NET_ADMIN of the socket's
+ * opener for requests and of the caller for joining the events group.
+ */
+static void net_admin_raise(void)
+{
+	if (net_admin_kept && capset_net_admin(true, true))
+		logmsg(LOG_WARNING, NULL, "cannot raise CAP_NET_ADMIN: %s", strerror(errno));
+}
+
+static void net_admin_lower(void)
+{
+	if (net_admin_kept)
+		capset_net_admin(true, false);
+}
+
+static void drop_capabilities(void)
+{
 	unsigned long cap;
 
 	if (opt_keep_caps)
@@ -796,11 +841,16 @@ static void drop_capabilities(void)
 	for (cap = 0; cap <= 63; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno == EINVAL)
 			break;
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data))
+	/* Fails (EPERM) where CAP_NET_ADMIN was not permitted: then nothing is kept. */
+	if (!capset_net_admin(true, false)) {
+		net_admin_kept = true;
+		logmsg(LOG_DEBUG, NULL, "running with CAP_NET_ADMIN permitted, no capability effective");
+	} else if (capset_net_admin(false, false)) {
 		logmsg(LOG_WARNING, NULL, "cannot drop capabilities: %s", strerror(errno));
-	else
-		logmsg(LOG_DEBUG, NULL, "running without capabilities");
+	} else {
+		logmsg(LOG_WARNING, NULL, "running without CAP_NET_ADMIN: no netlink events after "
+		       "a module reload, and no instance is removed (whether a VM has it open is unknown)");
+	}
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
@@ -915,7 +965,8 @@ int main(int argc, char **argv)
 	}
 	ret = vn_nl_events_open_any(&ev);
 	if (ret)
-		logmsg(LOG_WARNING, NULL, "no netlink events: %s", strerror(-ret));
+		logmsg(LOG_WARNING, NULL, "no netlink events: %s%s", strerror(-ret),
+		       ret == -EPERM ? " (the events group needs CAP_NET_ADMIN)" : "");
 	drop_capabilities();
 
 	logmsg(LOG_INFO, NULL, "vnvmed %s starting (configuration %s)", VNVMED_VERSION,
@@ -962,7 +1013,9 @@ int main(int argc, char **argv)
 		if (pfd[1].revents & POLLIN)
 			uevent_read(ufd);
 		if (pfd[2].fd >= 0 && (pfd[2].revents & POLLIN)) {
+			net_admin_raise();
 			ret = vn_nl_events_read(&ev, on_nl_event, NULL);
+			net_admin_lower();
 			if (ret == -ENOBUFS)
 				logmsg(LOG_WARNING, NULL, "netlink events were lost");
 		}

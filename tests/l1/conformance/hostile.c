@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "tcase.h"
 
@@ -725,11 +726,37 @@ static void *admin_storm_main(void *arg)
 	return NULL;
 }
 
+/* Another user of type1's lock: MAP_DMA/UNMAP_DMA of memory no queue uses. */
+struct map_churn {
+	struct tctx *c;
+	volatile bool stop;
+};
+
+static void *map_churn_main(void *arg)
+{
+	struct map_churn *mc = arg;
+	const size_t size = 1 << 20;
+	const uint64_t iova = 1ull << 40;	/* far from the arena */
+	void *mem;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	while (!mc->stop) {
+		if (vnvme_dma_map(mc->c->dev, mem, iova, size) == 0)
+			vnvme_dma_unmap(mc->c->dev, iova, size);
+	}
+	munmap(mem, size);
+	return NULL;
+}
+
 static void t_unmap_admin_rings_reenable(struct tctx *c)
 {
 	struct vnvme_queue *aq = &c->ctrl.admin;
 	struct admin_storm st = { .c = c };
-	pthread_t t, storm_threads[3];
+	struct map_churn churn = { .c = c };
+	pthread_t t, storm_threads[3], churn_thread;
+	bool churning = false;
 	unsigned int i, n, unmaps = 0;
 	struct storm storms[3];
 	uint64_t sq_off, cq_off;
@@ -746,6 +773,8 @@ static void t_unmap_admin_rings_reenable(struct tctx *c)
 		if (pthread_create(&storm_threads[n], NULL, storm_main, &storms[n]))
 			break;
 	if (n == 3 && !pthread_create(&t, NULL, admin_storm_main, &st)) {
+		/* type1's unmap retakes its lock behind this one and the pinners. */
+		churning = !pthread_create(&churn_thread, NULL, map_churn_main, &churn);
 		/* As fast as it goes: type1 gives up after ten lost races in a row. */
 		for (i = 0; i < 4000; i++) {
 			if (vnvme_arena_unmap(c->dev, i % 2 ? sq_off : cq_off, 1) > 0)
@@ -755,6 +784,9 @@ static void t_unmap_admin_rings_reenable(struct tctx *c)
 		}
 		st.stop = true;
 		pthread_join(t, NULL);
+		churn.stop = true;
+		if (churning)
+			pthread_join(churn_thread, NULL);
 	}
 	while (n--) {
 		storms[n].stop = true;

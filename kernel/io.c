@@ -421,6 +421,11 @@ static void vnvme_io_sync_work(struct work_struct *work)
 	u32 nlb = (vnvme_io_cdw(req, 12) & 0xffff) + 1;
 	u16 status;
 
+	/* Its SQ is being deleted or the controller reset: it never started. */
+	if (READ_ONCE(req->sq->stopping)) {
+		vnvme_io_done(req, VNVME_SC_ABORT_SQ_DELETED);
+		return;
+	}
 	switch (req->cmd.opcode) {
 	case VNVME_IO_FLUSH:
 		status = vnvme_io_flush(req);
@@ -482,7 +487,7 @@ void vnvme_io_exec(struct vnvme_req *req)
 	}
 	if (opcode == VNVME_IO_FLUSH && nsid == VNVME_NSID_ALL) {
 		INIT_WORK(&req->work, vnvme_io_sync_work);
-		queue_work(req->sq->ctrl->wq, &req->work);
+		queue_work(req->sq->ctrl->cmd_wq, &req->work);
 		return;
 	}
 	req->backing = vnvme_ns_get(ctrl, nsid);
@@ -518,7 +523,7 @@ void vnvme_io_exec(struct vnvme_req *req)
 		goto done;
 	}
 	INIT_WORK(&req->work, vnvme_io_sync_work);
-	queue_work(req->sq->ctrl->wq, &req->work);
+	queue_work(req->sq->ctrl->cmd_wq, &req->work);
 	return;
 
 done:

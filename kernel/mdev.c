@@ -57,7 +57,13 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	 * work), which deadlocks when the rescuer runs them one after another.
 	 */
 	ctrl->wq = alloc_workqueue("vnvme/%d", WQ_UNBOUND | WQ_HIGHPRI, 0, id);
-	if (!ctrl->wq) {
+	ctrl->cmd_wq = alloc_workqueue("vnvme/%d-cmd", WQ_UNBOUND,
+				       VNVME_SYNC_CMDS_ACTIVE, id);
+	if (!ctrl->wq || !ctrl->cmd_wq) {
+		if (ctrl->wq)
+			destroy_workqueue(ctrl->wq);
+		if (ctrl->cmd_wq)
+			destroy_workqueue(ctrl->cmd_wq);
 		ida_free(&vnvme_cntlid_ida, id);
 		return -ENOMEM;
 	}
@@ -91,6 +97,7 @@ static void vnvme_vfio_release(struct vfio_device *vdev)
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
 
 	vnvme_ns_release_all(ctrl);
+	destroy_workqueue(ctrl->cmd_wq);
 	destroy_workqueue(ctrl->wq);
 	ida_free(&vnvme_cntlid_ida, ctrl->cntlid);
 	mutex_destroy(&ctrl->open_lock);

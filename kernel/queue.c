@@ -260,8 +260,11 @@ void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
  */
 bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 {
+	/* One deadline for all queues, not one per queue (65 on vnvme-large). */
+	unsigned long deadline = jiffies + 5 * HZ;
 	struct vnvme_sq *sq;
 	bool drained = true;
+	long left;
 	int qid;
 
 	mutex_lock(&ctrl->queue_lock);
@@ -272,8 +275,9 @@ bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 			continue;
 		flush_work(&sq->work);
 		vnvme_sq_wait_inline(sq);
+		left = time_before(jiffies, deadline) ? deadline - jiffies : 0;
 		if (!wait_event_timeout(ctrl->idle_wait,
-					atomic_read(&sq->inflight) == 0, 5 * HZ) &&
+					atomic_read(&sq->inflight) == 0, left) &&
 		    atomic_read(&sq->running))
 			drained = false;
 	}

@@ -267,6 +267,9 @@ struct vnvme_iova_range {
 
 #define VNVME_REVOKED_RANGES	8
 
+/* Synchronous commands of one controller running at once (ctrl->cmd_wq). */
+#define VNVME_SYNC_CMDS_ACTIVE	16
+
 /*
  * Guest memory this controller holds pinned (dma.c).  lock serialises every
  * pin and unpin with dma_unmap; ring readers use RCU instead.
@@ -441,6 +444,14 @@ struct vnvme_ctrl {
 	 * reach, long commands) uses up its own max_active, not another's.
 	 */
 	struct workqueue_struct	*wq;
+	/*
+	 * Commands that wait for the block layer in a work item (Flush of
+	 * every namespace, Compare, Verify, Write Zeroes, DSM), at most
+	 * VNVME_SYNC_CMDS_ACTIVE at once: the kworkers one guest can tie up
+	 * are bounded, its queue workers keep running beside them, and what
+	 * has not started when its SQ stops is dropped.
+	 */
+	struct workqueue_struct	*cmd_wq;
 	struct work_struct	fatal_work;	/* queue memory lost for good */
 	bool			fatal_pending;	/* under lock; reset clears it */
 

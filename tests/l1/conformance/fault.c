@@ -482,6 +482,139 @@ static void t_detach_and_delete_inflight(struct tctx *c)
 	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 7));
 }
 
+/* Reads the dm device completed (first field of /sys/block/dm-N/stat), -1 if unknown. */
+static long dm_reads_completed(const char *dm)
+{
+	char cmd[256], path[128], name[64] = "";
+	long reads = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "dmsetup info -c --noheadings -o blkdevname %s", dm);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = '\0';
+	pclose(f);
+	name[strcspn(name, " \n")] = '\0';
+	if (!name[0])
+		return -1;
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &reads) != 1)
+		reads = -1;
+	fclose(f);
+	return reads;
+}
+
+/* Pushes n one-block Verify commands on q, all at different LBAs, and rings once. */
+static void push_verify(struct tctx *c, struct vnvme_queue *q, unsigned int n)
+{
+	struct nvme_sqe sqe;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&sqe, 0, sizeof(sqe));
+		sqe.opcode = NVME_IO_VERIFY;
+		sqe.nsid = c->nsid;
+		sqe.cdw10 = i * 8;
+		sqe.cid = (uint16_t)(0x200 + i);
+		if (vnvme_sq_push(q, &sqe))
+			break;
+	}
+	vnvme_sq_ring(q);
+	c->ops += n;
+}
+
+/* Delete SQ qid (the admin command, waiting up to 30 s), or the CQ. */
+static void delete_queue(struct tctx *c, uint8_t opcode, uint16_t qid)
+{
+	struct nvme_sqe sqe = { .opcode = opcode, .cdw10 = qid };
+
+	c->ctrl.cmd_timeout_ms = 30000;
+	EXPECT_OK(vnvme_exec(&c->ctrl.admin, &sqe, NULL));
+}
+
+/*
+ * Delete SQ with 512 Verify commands fetched and held: the backing device is
+ * suspended, so those that started wait in it and the rest wait for a
+ * worker.  The ones that have not started when the SQ stops must be dropped,
+ * not run: the device's read count says how many ran (issue 10 item 2).
+ */
+static void t_delete_sq_drops_unstarted(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm");
+	struct bg_resume b = { .delay_ms = 2000 };
+	const unsigned int n = 512;
+	struct vnvme_queue *q;
+	long before, ran;
+	pthread_t t;
+
+	if (!dm) {
+		tc_skip(c, "no --set dm=NAME");
+		return;
+	}
+	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
+	if (!tc_up(c, 0) || !EXPECT_OK(vnvme_create_io_queue_pair(&c->ctrl, 2, 1024, -1, &q)))
+		return;
+	before = dm_reads_completed(dm);
+	if (!EXPECT(before >= 0, "no read count for dm device %s", dm) ||
+	    sh(c, "dmsetup suspend --noudevsync %s", dm))
+		return;
+	push_verify(c, q, n);
+	/* Time for the SQ worker to fetch them all. */
+	usleep(500000);
+	if (pthread_create(&t, NULL, resume_later, &b))
+		return;
+	delete_queue(c, NVME_ADMIN_DELETE_SQ, 2);
+	c->faults++;
+	pthread_join(t, NULL);
+	delete_queue(c, NVME_ADMIN_DELETE_CQ, 2);
+	vnvme_queue_release(&c->ctrl, 2);
+	ran = dm_reads_completed(dm) - before;
+	EXPECT(ran >= 0 && ran <= n / 8,
+	       "%ld of %u Verify commands ran after their SQ was deleted", ran, n);
+	tc_diag("%ld of %u Verify commands held at Delete SQ ran; the rest were dropped", ran, n);
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 8));
+}
+
+/*
+ * One instance's synchronous commands held in its backing device hold up no
+ * other instance: with 1000 Verify commands waiting on the suspended dm
+ * device here, a second instance (--set other=UUID, driven by the vnvme-vfio
+ * CLI at --set cli=PATH) must serve verified I/O before the device is
+ * resumed (issue 10 item 2).  Until then every instance shared one
+ * workqueue, whose max_active the held commands used up.
+ */
+static void t_instances_isolated(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm"), *other = tc_get(c, "other"), *cli = tc_get(c, "cli");
+	struct vnvme_queue *q;
+	int ret;
+
+	if (!dm || !other || !cli) {
+		tc_skip(c, "needs --set dm=NAME --set other=UUID --set cli=PATH");
+		return;
+	}
+	if (!tc_up(c, 0) || !EXPECT_OK(vnvme_create_io_queue_pair(&c->ctrl, 2, 1024, -1, &q)) ||
+	    sh(c, "dmsetup suspend --noudevsync %s", dm))
+		return;
+	push_verify(c, q, 1000);
+	usleep(500000);
+	/* Its commands time out after 60 s: a stalled instance fails, a slow one does not. */
+	ret = sh(c, "timeout 300 %s --timeout 60000 %s verify-io 1 --lba-count 64 --qd 4 >/dev/null",
+		 cli, other);
+	EXPECT(ret == 0, "the second instance served no verified I/O while this one's commands were held");
+	c->faults++;
+	sh(c, "dmsetup resume --noudevsync %s", dm);
+	delete_queue(c, NVME_ADMIN_DELETE_SQ, 2);
+	delete_queue(c, NVME_ADMIN_DELETE_CQ, 2);
+	vnvme_queue_release(&c->ctrl, 2);
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 9));
+}
+
 /* Flush of every namespace (NSID FFFFFFFFh) on q; the NVMe status or -errno. */
 static int flush_all(struct vnvme_queue *q)
 {
@@ -637,6 +770,8 @@ static const struct tcase cases[] = {
 	{ "reset_inflight", t_reset_inflight },
 	{ "detach_and_delete_inflight", t_detach_and_delete_inflight },
 	{ "flush_errors", t_flush_errors },
+	{ "delete_sq_drops_unstarted", t_delete_sq_drops_unstarted },
+	{ "instances_isolated", t_instances_isolated },
 	{ "write_zeroes_durable", t_write_zeroes_durable },
 	{ "shutdown_io_stuck", t_shutdown_io_stuck },
 };

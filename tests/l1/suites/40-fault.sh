@@ -7,7 +7,8 @@
 # loop device detached under I/O; dma_unmap, controller reset, namespace detach and Delete SQ
 # with I/O in flight (held in a suspended device-mapper table); instance removal while the
 # client holds the device (REQ fires, removal completes after the close); the client killed
-# with SIGKILL with I/O in flight; rmmod while an instance is open (EBUSY); shutdown with
+# with SIGKILL with I/O in flight; Delete SQ with synchronous commands held (those not started
+# are dropped); a second instance serving I/O while the first one's commands are held; rmmod while an instance is open (EBUSY); shutdown with
 # writes held longer than the controller waits; flushes that fail (Flush of one and of every
 # namespace, shutdown, Write Zeroes with FUA or the volatile write cache off).
 #
@@ -231,6 +232,30 @@ case_detach_delete_inflight() {
 	end_case
 }
 
+case_delete_sq_drops_unstarted() {
+	local dev name=vnvme-du-$$
+	begin_case delete_sq_drops_unstarted || { end_case; return; }
+	dev=$(held_dm "$name") && ns2 "$dev" && run_fault delete_sq_drops_unstarted --set dm="$name"
+	end_case
+}
+
+# A second instance serves verified I/O while the first one's synchronous commands are held
+# in its suspended backing device.
+case_instances_isolated() {
+	local dev name=vnvme-is-$$ other= lo
+	begin_case instances_isolated || { end_case; return; }
+	if other=$(chk_instance small) && lo=$(chk_loop 64) && chk_ns "$other" 1 "$lo"; then
+		dev=$(held_dm "$name") && ns2 "$dev" &&
+			run_fault instances_isolated --set dm="$name" --set other="$other" --set cli="$CHK_CLI"
+	else
+		case_fail+=("second instance")
+	fi
+	if [[ -n $other ]] && ! chk_remove "$other" >/dev/null; then
+		case_fail+=("removing the second instance failed or hung")
+	fi
+	end_case
+}
+
 case_shutdown_io_stuck() {
 	local dev name=vnvme-sd-$$
 	begin_case shutdown_io_stuck || { end_case; return; }
@@ -377,13 +402,14 @@ fi
 all_cases=(
 	dm_error_target dm_flakey_error_writes dm_table_swap
 	null_blk_removed loop_detach dma_unmap_inflight reset_inflight detach_delete_inflight
-	shutdown_io_stuck flush_errors write_zeroes_durable
+	delete_sq_drops_unstarted instances_isolated shutdown_io_stuck flush_errors write_zeroes_durable
 	remove_while_open sigkill_mid_io rmmod_while_open
 )
 for c in "${all_cases[@]}"; do
 	[[ -z ${VNVME_FAULT_CASES:-} || ",$VNVME_FAULT_CASES," == *",$c,"* ]] || continue
 	case $c in
-	dm_* | dma_* | reset_* | detach_* | shutdown_* | flush_* | write_zeroes_* | remove_* | sigkill_* | rmmod_*)
+	dm_* | dma_* | reset_* | detach_* | delete_* | instances_* | shutdown_* | flush_* | write_zeroes_* | remove_* | \
+		sigkill_* | rmmod_*)
 		if ! have_dm; then
 			skip_case "$c" "dmsetup or the dm-mod/dm-flakey/dm-delay modules are missing"
 			continue

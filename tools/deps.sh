@@ -29,6 +29,10 @@ PACKAGES=(
 	debootstrap fio nvme-cli mdevctl uuid-runtime e2fsprogs jq dmsetup python3 iproute2 util-linux
 	# libvirt interop (tests/l1/suites/50-netlink-userspace.sh)
 	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	# packaging (make deb, tests/l1/suites/60-packaging.sh: the L1 VM installs the packages
+	# on the host's root, so what they depend on must be installed here); fakeroot for
+	# dpkg-buildpackage
+	dkms debhelper dh-dkms lintian fakeroot systemd-sysv
 )
 
 # The headers of every supported kernel; their release names come from apt's package lists.

@@ -211,38 +211,24 @@ held_dm() {
 	l2=$(chk_loop 64) && dm_create "$1" "0 $SECTORS linear $l2 0"
 }
 
-case_dma_unmap_inflight() {
-	local dev name=vnvme-um-$$
-	begin_case dma_unmap_inflight || { end_case; return; }
-	dev=$(held_dm "$name") && ns2 "$dev" && run_fault unmap_inflight --set dm="$name"
+# held_case NAME FAULT_CASE: the fault program's case with I/O held in a suspended dm device
+# (namespace 2).
+held_case() {
+	local dev name=vnvme-$2-$$
+	begin_case "$1" || { end_case; return; }
+	dev=$(held_dm "$name") && ns2 "$dev" && run_fault "$2" --set dm="$name"
 	end_case
 }
 
-case_reset_inflight() {
-	local dev name=vnvme-rs-$$
-	begin_case reset_inflight || { end_case; return; }
-	dev=$(held_dm "$name") && ns2 "$dev" && run_fault reset_inflight --set dm="$name"
-	end_case
-}
-
-case_detach_delete_inflight() {
-	local dev name=vnvme-dd-$$
-	begin_case detach_and_delete_queue_inflight || { end_case; return; }
-	dev=$(held_dm "$name") && ns2 "$dev" && run_fault detach_and_delete_inflight --set dm="$name"
-	end_case
-}
-
-case_delete_sq_drops_unstarted() {
-	local dev name=vnvme-du-$$
-	begin_case delete_sq_drops_unstarted || { end_case; return; }
-	dev=$(held_dm "$name") && ns2 "$dev" && run_fault delete_sq_drops_unstarted --set dm="$name"
-	end_case
-}
+case_dma_unmap_inflight() { held_case dma_unmap_inflight unmap_inflight; }
+case_reset_inflight() { held_case reset_inflight reset_inflight; }
+case_detach_delete_inflight() { held_case detach_and_delete_queue_inflight detach_and_delete_inflight; }
+case_delete_sq_drops_unstarted() { held_case delete_sq_drops_unstarted delete_sq_drops_unstarted; }
 
 # A second instance serves verified I/O while the first one's synchronous commands are held
 # in its suspended backing device.
 case_instances_isolated() {
-	local dev name=vnvme-is-$$ other= lo
+	local dev name=vnvme-is-$$ other='' lo
 	begin_case instances_isolated || { end_case; return; }
 	if other=$(chk_instance small) && lo=$(chk_loop 64) && chk_ns "$other" 1 "$lo"; then
 		dev=$(held_dm "$name") && ns2 "$dev" &&
@@ -256,12 +242,7 @@ case_instances_isolated() {
 	end_case
 }
 
-case_shutdown_io_stuck() {
-	local dev name=vnvme-sd-$$
-	begin_case shutdown_io_stuck || { end_case; return; }
-	dev=$(held_dm "$name") && ns2 "$dev" && run_fault shutdown_io_stuck --set dm="$name"
-	end_case
-}
+case_shutdown_io_stuck() { held_case shutdown_io_stuck shutdown_io_stuck; }
 
 # A device whose reads and writes work and whose flushes fail: dm-delay (no delay) sends
 # reads and writes to a loop device and flushes to a flakey device that fails every write

@@ -28,8 +28,6 @@ FAULT=$CHK_BIN/fault
 SECTORS=131072			# 64 MiB backing devices, 512-byte blocks
 BAD_START=65536
 BAD_COUNT=2048
-dm_names=()
-nullb_dirs=()
 faults_total=0
 case_dir=
 
@@ -41,7 +39,6 @@ dm_create() {	# dm_create NAME TABLE: prints /dev/mapper/NAME
 	modprobe -a dm-mod dm-flakey dm-delay >/dev/null 2>&1
 	# No udev in the VM: dmsetup makes the device node itself.
 	dmsetup create --noudevsync "$1" <<<"$2" || return 1
-	dm_names+=("$1")
 	dmsetup mknodes "$1" >/dev/null 2>&1
 	[[ -b /dev/mapper/$1 ]] || return 1
 	echo "/dev/mapper/$1"
@@ -52,7 +49,6 @@ nullb_create() {	# nullb_create NAME: prints its device node
 	modprobe null_blk nr_devices=0 || return 1
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	mkdir "$d" || return 1
-	nullb_dirs+=("$d")
 	echo 64 >"$d/size" && echo 512 >"$d/blocksize" && echo 1 >"$d/memory_backed" || return 1
 	echo 1 >"$d/power" || return 1
 	# The disk is named after the configfs item (older kernels: nullbN);
@@ -65,18 +61,24 @@ nullb_create() {	# nullb_create NAME: prints its device node
 	return 1
 }
 
+# The devices are made in $(...) subshells, so they are found by their vnvme- prefix rather
+# than remembered. A device under another one goes on a later pass.
 backing_cleanup() {
-	local n d
-	for n in "${dm_names[@]}"; do
-		dmsetup resume --noudevsync "$n" >/dev/null 2>&1
-		dmsetup remove --noudevsync --retry "$n" >/dev/null 2>&1
+	local n d pass
+	for pass in 1 2 3; do
+		while read -r n _; do
+			[[ $n == vnvme-* ]] || continue
+			dmsetup resume --noudevsync "$n" >/dev/null 2>&1
+			dmsetup remove --noudevsync "$n" >/dev/null 2>&1
+		done < <(dmsetup ls 2>/dev/null)
+		dmsetup ls 2>/dev/null | grep -q '^vnvme-' || break
+		((pass < 3)) && sleep 0.2
 	done
-	dm_names=()
-	for d in "${nullb_dirs[@]}"; do
+	for d in /sys/kernel/config/nullb/vnvme-*; do
+		[[ -d $d ]] || continue
 		echo 0 >"$d/power" 2>/dev/null
 		rmdir "$d" 2>/dev/null
 	done
-	nullb_dirs=()
 }
 
 # ---- one case ----------------------------------------------------------------------------
@@ -112,7 +114,7 @@ run_fault() {
 		case_fail+=("$(grep -v '^KTAP\|^1\.\.' "$log" | tail -n 40)")
 		return 1
 	fi
-	grep -E '^# ' "$log" | grep -v '^# fault:' | sed 's/^# //' >"$case_dir/diag"
+	grep -E '^# ' "$log" | grep -v '^# fault:\|: faults injected: ' | sed 's/^# //' >"$case_dir/diag"
 	return 0
 }
 

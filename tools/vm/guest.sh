@@ -32,12 +32,15 @@ guest_fail() {
 }
 
 # Mounts that an init system would make; best effort, some file systems may be absent.
+# Under systemd (tools/vm/run --systemd) it has made /dev/pts, /dev/shm and /run already.
 guest_mount_basics() {
-	bb mkdir -p /dev/pts /dev/shm
-	bb mount -t devpts -o gid=5,mode=620 devpts /dev/pts
-	bb mount -t tmpfs tmpfs /dev/shm
-	# A fresh /run: the host's own /run (visible through 9p) describes the host, not us.
-	bb mount -t tmpfs -o mode=0755 tmpfs /run
+	if [ "$VNVME_GUEST_INIT" != systemd ]; then
+		bb mkdir -p /dev/pts /dev/shm
+		bb mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+		bb mount -t tmpfs tmpfs /dev/shm
+		# A fresh /run: the host's own /run (visible through 9p) describes the host, not us.
+		bb mount -t tmpfs -o mode=0755 tmpfs /run
+	fi
 	bb mount -t debugfs debugfs /sys/kernel/debug
 	bb mount -t configfs configfs /sys/kernel/config
 	bb mount -t tracefs tracefs /sys/kernel/tracing
@@ -54,7 +57,8 @@ guest_setup() {
 	guest_trace "setup"
 	guest_mount_basics
 	guest_trace "basic mounts done"
-	if [ -n "$VNVME_GUEST_MODULES" ]; then
+	# tools/vm/init has done it before starting systemd.
+	if [ -n "$VNVME_GUEST_MODULES" ] && [ "$VNVME_GUEST_INIT" != systemd ]; then
 		# The image was extracted, not installed: give modprobe its usual path.
 		bb mkdir -p "/lib/modules/$VNVME_GUEST_RELEASE"
 		bb mount --bind "$VNVME_GUEST_MODULES" "/lib/modules/$VNVME_GUEST_RELEASE" ||

@@ -40,6 +40,9 @@ initramfs_add_modules() {
 	done
 }
 
+# What /init needs for tools/vm/run --upper: the upper layer on an ext4 virtio disk.
+VM_UPPER_MODULES=(virtio_blk ext4)
+
 # Pack a staging dir as a gzip'd newc cpio (the format the kernel unpacks).
 initramfs_pack() {
 	(cd "$1" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
@@ -101,4 +104,27 @@ initramfs_with_script() {
 	initramfs_pack "$stage" "$out.extra"
 	cat -- "$base" "$out.extra" >"$out"
 	rm -rf -- "$stage" "$out.extra"
+}
+
+# Print the cached second archive for --upper (VM_UPPER_MODULES, loaded by /init from
+# modules/upper.order), (re)building it when missing or out of date.
+initramfs_upper_build() {
+	local release=$1 kernel_dir=$2 out=$3 fingerprint=$4 stage
+	initramfs_is_current "$out" "$fingerprint" && return 0
+	stage=$(mktemp -d "$out.stage.XXXXXX")
+	initramfs_add_modules "$stage" "$kernel_dir" "$release" upper.order "${VM_UPPER_MODULES[@]}"
+	initramfs_pack "$stage" "$out.tmp"
+	rm -rf -- "$stage"
+	mv -- "$out.tmp" "$out"
+	echo "$fingerprint" >"$out.fingerprint"
+}
+
+initramfs_upper_cached() {
+	local release=$1 kernel_dir=$2 out=$VNVME_CACHE/initramfs/$1-upper.cpio.gz fingerprint
+	fingerprint=$(initramfs_fingerprint)
+	if ! initramfs_is_current "$out" "$fingerprint"; then
+		mkdir -p -- "$(dirname -- "$out")"
+		with_lock "$out.lock" initramfs_upper_build "$release" "$kernel_dir" "$out" "$fingerprint"
+	fi
+	echo "$out"
 }

@@ -141,12 +141,11 @@ static void vnvme_sq_wait_inline(struct vnvme_sq *sq)
 
 /*
  * Deletes an SQ.  Commands already fetched run to completion and are posted
- * (or dropped if the CQ stays full); nothing new is fetched.
+ * (or dropped if the CQ stays full); nothing new is fetched.  The caller
+ * holds queue_lock, except for the admin SQ (see vnvme_queues_delete_all()).
  */
 static void vnvme_sq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_sq *sq)
 {
-	lockdep_assert_held(&ctrl->queue_lock);
-
 	RCU_INIT_POINTER(ctrl->sqs[sq->qid], NULL);
 	/* After this no doorbell or kick can find the queue. */
 	synchronize_rcu();
@@ -244,8 +243,20 @@ void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
 	vnvme_admin_reset(ctrl);
 
 	mutex_lock(&ctrl->queue_lock);
-	for (qid = VNVME_MAX_QUEUES - 1; qid >= 0; qid--)
+	for (qid = VNVME_MAX_QUEUES - 1; qid > 0; qid--)
 		vnvme_sq_delete(ctrl, qid);
+	mutex_unlock(&ctrl->queue_lock);
+	/*
+	 * The admin SQ's worker takes queue_lock (Create and Delete commands),
+	 * so its work is waited for without queue_lock held, as lockdep
+	 * rightly insists.  Nothing else changes the queue tables meanwhile:
+	 * ctrl->lock is held and the admin worker is stopped.
+	 */
+	sq = rcu_dereference_protected(ctrl->sqs[0],
+				       lockdep_is_held(&ctrl->lock));
+	if (sq)
+		vnvme_sq_destroy(ctrl, sq);
+	mutex_lock(&ctrl->queue_lock);
 	for (qid = VNVME_MAX_QUEUES - 1; qid >= 0; qid--)
 		vnvme_cq_delete(ctrl, qid);
 	mutex_unlock(&ctrl->queue_lock);

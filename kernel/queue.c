@@ -92,13 +92,14 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	 * that from reading as recursion, and let lockdep see the order.
 	 * (INIT_WORK has a class per call site.)
 	 */
-	if (qid)
-		INIT_WORK(&sq->work, vnvme_sq_work);
-	else
-		INIT_WORK(&sq->work, vnvme_sq_work);
 	mutex_init(&sq->fetch_lock);
-	lockdep_set_class(&sq->fetch_lock, qid ? &vnvme_io_fetch_class :
-			  &vnvme_admin_fetch_class);
+	if (qid) {
+		INIT_WORK(&sq->work, vnvme_sq_work);
+		lockdep_set_class(&sq->fetch_lock, &vnvme_io_fetch_class);
+	} else {
+		INIT_WORK(&sq->work, vnvme_sq_work);
+		lockdep_set_class(&sq->fetch_lock, &vnvme_admin_fetch_class);
+	}
 
 	ret = vnvme_ring_setup(ctrl, &sq->ring, iova,
 			       (size_t)size * sizeof(struct vnvme_sqe));

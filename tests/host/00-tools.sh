@@ -15,7 +15,8 @@ cd "$repo"
 TOOLING_SCRIPTS=(tools/deps.sh tools/kernels.sh tools/lib/*.sh tools/vm/run tools/vm/initramfs.sh
 	tools/vm/accel.sh tools/vm/qemu-backports tools/vm/boot-stats tools/vm/guest.sh tests/run
 	tests/lib/*.sh tests/l1/run-in-vm tests/l1/suites/00-boot.sh tests/host/00-tools.sh
-	tests/host/01-deps.sh tests/host/05-vm-accel.sh tools/demo tools/bench tools/fresh-machine tools/debug-kernel .ci/run)
+	tests/host/01-deps.sh tests/host/05-vm-accel.sh tools/demo tools/bench tools/fresh-machine tools/debug-kernel .ci/run
+	packaging/deb tests/l1/suites/60-packaging.sh)
 
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT

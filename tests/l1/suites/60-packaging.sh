@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# vnvme-timeout: 900
+# vnvme-timeout: 1500
 # vnvme-own-boot: systemd
 # L1 suite: the Debian packages (make deb) on a systemd-booted L1, over two boots of the same
 # persistent root (tools/vm/run --systemd --upper IMG; tests/run boots them, in this order):

@@ -13,6 +13,7 @@
 #include <linux/iommu.h>
 #include <linux/overflow.h>
 #include <linux/rcupdate.h>
+#include <linux/wait.h>
 
 #include "vnvme.h"
 
@@ -30,24 +31,33 @@
  * nothing of this controller pins in it again until the device is next
  * opened: a ring there, whether it lost its pages or is created while type1
  * is still unmapping, is reached through vfio_dma_rw(), which pins nothing.
- * Every pin and unpin is made under pins.lock, which dma_unmap takes too, so
- * it also finds a ring pinned but not yet in a queue table.  Readers of a
- * mapping take no lock: dma_unmap unpublishes it and waits for an RCU grace
- * period before it unpins.  QEMU unmaps guest RAM only where the firmware
- * remaps it (PAM, SMRAM below 1 MiB), where no guest keeps its queues.
+ * QEMU unmaps guest RAM only where the firmware remaps it (PAM, SMRAM below
+ * 1 MiB), where no guest keeps its queues.
+ *
+ * Every ring being pinned, pinned or being unpinned is on pins.rings, so
+ * dma_unmap also finds one that is not in a queue table yet; before it
+ * returns it waits for every pin or unpin under way in its range, and a
+ * pin that completes in a range revoked meanwhile is undone.  pins.lock is
+ * a spinlock, so it is never held across vfio_pin_pages(),
+ * vfio_unpin_pages() or vfio_dma_rw(): type1 calls dma_unmap holding its
+ * device_list_lock, and takes that lock while holding iommu->lock, which
+ * those calls take.  Readers of a mapping
+ * take no lock: dma_unmap unpublishes it and waits for an RCU grace period
+ * before it unpins.
  */
 void vnvme_pins_init(struct vnvme_ctrl *ctrl)
 {
-	mutex_init(&ctrl->pins.lock);
+	spin_lock_init(&ctrl->pins.lock);
 	INIT_LIST_HEAD(&ctrl->pins.rings);
+	init_waitqueue_head(&ctrl->pins.wait);
 }
 
 /* A new VFIO user brings a new IOVA space: the old one's unmaps are moot. */
 void vnvme_pins_forget_revoked(struct vnvme_ctrl *ctrl)
 {
-	mutex_lock(&ctrl->pins.lock);
+	spin_lock(&ctrl->pins.lock);
 	ctrl->pins.nr_revoked = 0;
-	mutex_unlock(&ctrl->pins.lock);
+	spin_unlock(&ctrl->pins.lock);
 }
 
 static u64 vnvme_ring_end(const struct vnvme_ring *ring)
@@ -92,13 +102,37 @@ static void vnvme_pins_revoke(struct vnvme_pins *pins, u64 start, u64 end)
 	r->end = max(r->end, end);
 }
 
-/* Pins the ring's pages and maps them; pins.lock held. */
+/* Is a ring in [start, end) being pinned or unpinned? */
+static bool vnvme_pins_moving(struct vnvme_pins *pins, u64 start, u64 end)
+{
+	struct vnvme_ring *ring;
+	bool moving = false;
+
+	spin_lock(&pins->lock);
+	list_for_each_entry(ring, &pins->rings, node)
+		if (ring->pin_state != VNVME_RING_PINNED &&
+		    ring->iova < end && start < vnvme_ring_end(ring))
+			moving = true;
+	spin_unlock(&pins->lock);
+	return moving;
+}
+
+/* Takes a ring off pins.rings once its pins are gone, and says so. */
+static void vnvme_ring_unlisted(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+{
+	spin_lock(&ctrl->pins.lock);
+	list_del_init(&ring->node);
+	ring->pin_state = VNVME_RING_UNPINNED;
+	spin_unlock(&ctrl->pins.lock);
+	wake_up_all(&ctrl->pins.wait);
+}
+
+/* Pins the ring's pages and maps them (not published); no lock held. */
 static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
 	unsigned int nr = ring->nr_pages;
 	int ret;
 
-	lockdep_assert_held(&ctrl->pins.lock);
 	if (atomic_add_return(nr, &ctrl->pinned_pages) > vnvme_max_pinned_pages) {
 		ret = -ENOSPC;
 		goto err_account;
@@ -117,8 +151,6 @@ static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring
 		ret = -ENOMEM;
 		goto err_account;
 	}
-	rcu_assign_pointer(ring->vaddr, ring->mapping);
-	list_add(&ring->node, &ctrl->pins.rings);
 	return 0;
 
 err_account:
@@ -126,12 +158,10 @@ err_account:
 	return ret;
 }
 
-/* Drops the pins of a ring no reader can see mapped any more; pins.lock held. */
+/* Drops the pins of a ring no reader can see mapped any more; no lock held. */
 static void vnvme_ring_unpin_pages(struct vnvme_ctrl *ctrl,
 				   struct vnvme_ring *ring)
 {
-	lockdep_assert_held(&ctrl->pins.lock);
-	list_del_init(&ring->node);
 	vunmap(ring->mapping);
 	ring->mapping = NULL;
 	vfio_unpin_pages(&ctrl->vdev, ring->iova, ring->nr_pages);
@@ -155,6 +185,49 @@ static int vnvme_ring_probe(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 }
 
 /*
+ * Pins and maps the ring unless its range is revoked, or gets revoked while
+ * the pin is under way.  0 if pinned, 1 if it is to be reached through
+ * vfio_dma_rw(), or an error.
+ */
+static int vnvme_ring_try_pin(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
+{
+	struct vnvme_pins *pins = &ctrl->pins;
+	u64 end = vnvme_ring_end(ring);
+	bool revoked;
+	int ret;
+
+	spin_lock(&pins->lock);
+	revoked = vnvme_pins_revoked(pins, ring->iova, end);
+	if (!revoked) {
+		ring->pin_state = VNVME_RING_PINNING;
+		list_add(&ring->node, &pins->rings);
+	}
+	spin_unlock(&pins->lock);
+	if (revoked)
+		return 1;
+
+	ret = vnvme_ring_pin_pages(ctrl, ring);
+
+	spin_lock(&pins->lock);
+	revoked = !ret && vnvme_pins_revoked(pins, ring->iova, end);
+	if (!ret && !revoked) {
+		rcu_assign_pointer(ring->vaddr, ring->mapping);
+		ring->pin_state = VNVME_RING_PINNED;
+	} else if (revoked) {
+		/* dma_unmap waits for this unpin before it returns. */
+		ring->pin_state = VNVME_RING_UNPINNING;
+	}
+	spin_unlock(&pins->lock);
+	if (revoked)
+		vnvme_ring_unpin_pages(ctrl, ring);
+	if (ret || revoked)
+		vnvme_ring_unlisted(ctrl, ring);
+	else
+		wake_up_all(&pins->wait);
+	return ret ? ret : revoked;
+}
+
+/*
  * Sets up a ring of len bytes at iova: pinned and mapped, or, in memory
  * dma_unmap has covered, reached through vfio_dma_rw().
  */
@@ -173,16 +246,15 @@ int vnvme_ring_setup(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
 		return -ENOMEM;
 	ring->nr_pages = nr;
 	ring->iova = iova;
+	ring->pin_state = VNVME_RING_UNPINNED;
 	mutex_init(&ring->lock);
 	INIT_LIST_HEAD(&ring->node);
 
-	mutex_lock(&ctrl->pins.lock);
-	if (vnvme_pins_revoked(&ctrl->pins, iova, end))
+	ret = vnvme_ring_try_pin(ctrl, ring);
+	if (ret == 1)
 		ret = vnvme_ring_probe(ctrl, ring);
-	else
-		ret = vnvme_ring_pin_pages(ctrl, ring);
-	mutex_unlock(&ctrl->pins.lock);
 	if (ret) {
+		mutex_destroy(&ring->lock);
 		kfree(ring->pages);
 		memset(ring, 0, sizeof(*ring));
 	}
@@ -192,14 +264,30 @@ int vnvme_ring_setup(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
 /* The ring's users are gone: no reader can hold its mapping. */
 void vnvme_ring_teardown(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 {
+	struct vnvme_pins *pins = &ctrl->pins;
+	bool unpin;
+
 	if (!ring->nr_pages)
 		return;
-	mutex_lock(&ctrl->pins.lock);
-	if (ring->mapping) {
-		RCU_INIT_POINTER(ring->vaddr, NULL);
-		vnvme_ring_unpin_pages(ctrl, ring);
+	for (;;) {
+		/* A dma_unmap unpinning it right now finishes that first. */
+		wait_event(pins->wait,
+			   READ_ONCE(ring->pin_state) != VNVME_RING_UNPINNING);
+		spin_lock(&pins->lock);
+		if (ring->pin_state != VNVME_RING_UNPINNING)
+			break;
+		spin_unlock(&pins->lock);
 	}
-	mutex_unlock(&ctrl->pins.lock);
+	unpin = ring->pin_state == VNVME_RING_PINNED;
+	if (unpin) {
+		RCU_INIT_POINTER(ring->vaddr, NULL);
+		ring->pin_state = VNVME_RING_UNPINNING;
+	}
+	spin_unlock(&pins->lock);
+	if (unpin) {
+		vnvme_ring_unpin_pages(ctrl, ring);
+		vnvme_ring_unlisted(ctrl, ring);
+	}
 	mutex_destroy(&ring->lock);
 	kfree(ring->pages);
 	memset(ring, 0, sizeof(*ring));
@@ -218,24 +306,33 @@ void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 
 	if (check_add_overflow(iova, len, &end))
 		end = U64_MAX;
-	mutex_lock(&pins->lock);
+	spin_lock(&pins->lock);
 	vnvme_pins_revoke(pins, iova, end);
-	list_for_each_entry_safe(ring, tmp, &pins->rings, node) {
-		if (ring->iova >= end || iova >= vnvme_ring_end(ring))
+	list_for_each_entry(ring, &pins->rings, node) {
+		if (ring->pin_state != VNVME_RING_PINNED ||
+		    ring->iova >= end || iova >= vnvme_ring_end(ring))
 			continue;
 		RCU_INIT_POINTER(ring->vaddr, NULL);
-		list_move(&ring->node, &gone);
+		ring->pin_state = VNVME_RING_UNPINNING;
+		/* On gone too, not moved: teardown waits while it unpins. */
+		list_add_tail(&ring->gone_node, &gone);
 	}
+	spin_unlock(&pins->lock);
+
 	if (!list_empty(&gone)) {
 		/* Readers copy to or from a mapping only under RCU. */
 		synchronize_rcu();
-		list_for_each_entry_safe(ring, tmp, &gone, node)
+		list_for_each_entry_safe(ring, tmp, &gone, gone_node) {
+			list_del(&ring->gone_node);
 			vnvme_ring_unpin_pages(ctrl, ring);
+			vnvme_ring_unlisted(ctrl, ring);
+		}
 		dev_info_ratelimited(vnvme_dev(ctrl),
 				     "guest memory at %#llx-%#llx unmapped under live queues: they run unpinned from now on\n",
 				     iova, end - 1);
 	}
-	mutex_unlock(&pins->lock);
+	/* A pin or unpin under way in the range (another thread's) ends first. */
+	wait_event(pins->wait, !vnvme_pins_moving(pins, iova, end));
 }
 
 /* Guest memory behind a ring is gone for good: Controller Fatal Status. */

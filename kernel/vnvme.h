@@ -249,9 +249,18 @@ struct vnvme_type {
  * Access goes through vnvme_ring_read()/vnvme_ring_write(); lock serialises
  * the ring's users (head and tail moves), never the pin itself.
  */
+enum vnvme_ring_pin_state {
+	VNVME_RING_UNPINNED,	/* reached through vfio_dma_rw() */
+	VNVME_RING_PINNING,
+	VNVME_RING_PINNED,	/* vaddr published */
+	VNVME_RING_UNPINNING,
+};
+
 struct vnvme_ring {
 	struct mutex		lock;
-	struct list_head	node;		/* in ctrl->pins.rings while pinned */
+	struct list_head	node;		/* in ctrl->pins.rings unless unpinned */
+	struct list_head	gone_node;	/* dma_unmap's own list */
+	enum vnvme_ring_pin_state pin_state;	/* under ctrl->pins.lock */
 	struct page		**pages;
 	unsigned int		nr_pages;
 	u64			iova;		/* page aligned */
@@ -271,12 +280,14 @@ struct vnvme_iova_range {
 #define VNVME_SYNC_CMDS_ACTIVE	16
 
 /*
- * Guest memory this controller holds pinned (dma.c).  lock serialises every
- * pin and unpin with dma_unmap; ring readers use RCU instead.
+ * Guest memory this controller holds pinned (dma.c).  lock guards the ring
+ * list, the pin states and the revoked ranges, never a pin itself; wait is
+ * woken when a pin or unpin ends.  Ring readers use RCU.
  */
 struct vnvme_pins {
-	struct mutex		lock;
+	spinlock_t		lock;
 	struct list_head	rings;
+	wait_queue_head_t	wait;
 	struct vnvme_iova_range	revoked[VNVME_REVOKED_RANGES];
 	unsigned int		nr_revoked;
 };

@@ -22,6 +22,8 @@ cd "$(dirname "$0")/../../.." || exit 1
 REPO=$PWD
 # shellcheck source=tests/lib/ktap.sh
 . tests/lib/ktap.sh
+# shellcheck source=tests/lib/wait.sh
+. tests/lib/wait.sh
 
 ktap_start netlink-userspace
 
@@ -85,16 +87,6 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
-
-# wait_for SECONDS CMD...: polls CMD every 0.2 s.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.2
-	done
-}
 
 # expect_fail CODE SENTENCE CMD...: CMD exits with CODE and says SENTENCE on stderr.
 expect_fail() {

@@ -26,6 +26,8 @@ set -u
 cd "$(dirname "$0")/../../.." || exit 1
 # shellcheck source=tests/lib/ktap.sh
 . tests/lib/ktap.sh
+# shellcheck source=tests/lib/wait.sh
+. tests/lib/wait.sh
 
 PHASE=${VNVME_PKG_PHASE:-}
 DEBS=${VNVME_PKG_DEBS:-}
@@ -42,16 +44,6 @@ if [[ $PHASE != install && $PHASE != reboot ]] || [[ $(cat /proc/1/comm) != syst
 	ktap_finish
 	exit
 fi
-
-# wait_for SECONDS CMD...: polls CMD every 0.5 s.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.5
-	done
-}
 
 attr_is() { [[ $(cat "$DEV/$1/$2" 2>/dev/null) == "$3" ]]; }
 

@@ -306,7 +306,7 @@ void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
 		sq = rcu_dereference(ctrl->sqs[qid]);
 		if (sq && !READ_ONCE(sq->stopping))
-			queue_work(sq->ctrl->wq, &sq->work);
+			queue_work(ctrl->wq, &sq->work);
 	}
 	rcu_read_unlock();
 }
@@ -353,7 +353,7 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 	if (idx & 1) {
 		cq = rcu_dereference(ctrl->cqs[qid]);
 		if (cq)
-			queue_work(cq->ctrl->wq, &cq->work);
+			queue_work(ctrl->wq, &cq->work);
 	} else {
 		sq = rcu_dereference(ctrl->sqs[qid]);
 		/*
@@ -371,7 +371,7 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 			return;
 		}
 		if (sq)
-			queue_work(sq->ctrl->wq, &sq->work);
+			queue_work(ctrl->wq, &sq->work);
 	}
 	rcu_read_unlock();
 }
@@ -526,13 +526,13 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 		if (vnvme_sq_throttle(sq))
 			break;
 		if (!budget) {
-			queue_work(sq->ctrl->wq, &sq->work);
+			queue_work(ctrl->wq, &sq->work);
 			break;
 		}
 		budget--;
 		req = kzalloc(sizeof(*req), GFP_KERNEL);
 		if (!req) {
-			queue_work(sq->ctrl->wq, &sq->work);
+			queue_work(ctrl->wq, &sq->work);
 			break;
 		}
 		mutex_lock(&sq->ring.lock);
@@ -720,7 +720,7 @@ static void vnvme_req_retire(struct vnvme_req *req)
 	if (READ_ONCE(sq->fetcher) == current)
 		sq->retired_own = true;
 	else if (!READ_ONCE(sq->stopping))
-		queue_work(sq->ctrl->wq, &sq->work);
+		queue_work(ctrl->wq, &sq->work);
 	if (atomic_dec_and_test(&sq->inflight))
 		wake_up(&ctrl->idle_wait);
 }

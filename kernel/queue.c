@@ -10,6 +10,7 @@
  * work item then copies read data to the guest and posts the CQE.
  */
 #include <linux/slab.h>
+#include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
@@ -70,6 +71,80 @@ int vnvme_cq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	return 0;
 }
 
+/*
+ * The request pool.  An SQ never has more commands in flight than entries
+ * (vnvme_sq_fetch() stops at sq->size), so it gets that many requests when
+ * it is created and no command allocates one.  Requests are taken only by
+ * the SQ's fetcher, under fetch_lock, and given back by retirement, which
+ * runs wherever a completion is drained (the CQ's work item, or a fetcher
+ * posting its own, possibly another SQ's sharing the CQ).  So the free list
+ * is an llist: retirement pushes with llist_add(), lock-free from any context
+ * and any number of producers, and the one fetcher takes the whole list
+ * with llist_del_all() when its private list (free_cache) runs dry, then
+ * pops from that without atomics.  A bitmap would need an atomic per take
+ * and a search; a spinlock would bring back the contention the pool removes.
+ *
+ * A request goes back where it used to be freed: in vnvme_req_retire(),
+ * after its completion was posted or dropped and before sq->inflight drops.
+ * Whoever may still reference a command holds it in flight, so reuse is no
+ * earlier than the kfree() was, and the pool outlives every request: SQ
+ * deletion frees it only once inflight is zero and the worker is cancelled.
+ */
+static int vnvme_sq_alloc_reqs(struct vnvme_sq *sq)
+{
+	unsigned int i;
+
+	sq->reqs = kvcalloc(sq->size, sizeof(*sq->reqs), GFP_KERNEL);
+	if (!sq->reqs)
+		return -ENOMEM;
+	init_llist_head(&sq->free_reqs);
+	sq->free_cache = NULL;
+	for (i = sq->size; i--; ) {
+		sq->reqs[i].done_node.next = sq->free_cache;
+		sq->free_cache = &sq->reqs[i].done_node;
+	}
+	return 0;
+}
+
+/*
+ * A request for the next command, cleared, or NULL if the pool is empty.
+ * It cannot be while fewer than sq->size commands are in flight (retirement
+ * gives the request back before it drops the count, both fully ordered), but
+ * if it were the fetcher stops: the retirement that frees one kicks it.
+ */
+static struct vnvme_req *vnvme_sq_get_req(struct vnvme_sq *sq)
+{
+	struct llist_node *node;
+	struct vnvme_req *req;
+
+	lockdep_assert_held(&sq->fetch_lock);
+	node = sq->free_cache;
+	if (!node)
+		node = llist_del_all(&sq->free_reqs);
+	if (!node)
+		return NULL;
+	sq->free_cache = node->next;
+	req = llist_entry(node, struct vnvme_req, done_node);
+	memset(req, 0, sizeof(*req));
+	req->sq = sq;
+	return req;
+}
+
+/* A request the fetcher took but did not start. */
+static void vnvme_sq_unget_req(struct vnvme_sq *sq, struct vnvme_req *req)
+{
+	lockdep_assert_held(&sq->fetch_lock);
+	req->done_node.next = sq->free_cache;
+	sq->free_cache = &req->done_node;
+}
+
+static void vnvme_sq_free(struct vnvme_sq *sq)
+{
+	mutex_destroy(&sq->fetch_lock);
+	kvfree(sq->reqs);
+	kfree(sq);
+}
+
 int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 		    u16 cqid)
 {
@@ -100,11 +175,16 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 		INIT_WORK(&sq->work, vnvme_sq_work);
 		lockdep_set_class(&sq->fetch_lock, &vnvme_admin_fetch_class);
 	}
+	ret = vnvme_sq_alloc_reqs(sq);
+	if (ret) {
+		vnvme_sq_free(sq);
+		return ret;
+	}
 
 	ret = vnvme_ring_setup(ctrl, &sq->ring, iova,
 			       (size_t)size * sizeof(struct vnvme_sqe));
 	if (ret) {
-		kfree(sq);
+		vnvme_sq_free(sq);
 		return ret;
 	}
 
@@ -114,7 +194,7 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	if (!cq) {
 		mutex_unlock(&ctrl->queue_lock);
 		vnvme_ring_teardown(ctrl, &sq->ring);
-		kfree(sq);
+		vnvme_sq_free(sq);
 		return -ENOENT;
 	}
 	sq->cq = cq;
@@ -164,8 +244,8 @@ static void vnvme_sq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_sq *sq)
 	cancel_work_sync(&sq->work);
 	sq->cq->nr_sqs--;
 	vnvme_ring_teardown(ctrl, &sq->ring);
-	mutex_destroy(&sq->fetch_lock);
-	kfree(sq);
+	/* Every request is back: none is in flight, and no fetcher is left. */
+	vnvme_sq_free(sq);
 }
 
 void vnvme_sq_delete(struct vnvme_ctrl *ctrl, u16 qid)
@@ -181,20 +261,18 @@ void vnvme_sq_delete(struct vnvme_ctrl *ctrl, u16 qid)
 
 static void vnvme_cq_destroy(struct vnvme_ctrl *ctrl, struct vnvme_cq *cq)
 {
-	struct vnvme_req *req, *tmp;
-
 	lockdep_assert_held(&ctrl->queue_lock);
 
 	RCU_INIT_POINTER(ctrl->cqs[cq->qid], NULL);
 	synchronize_rcu();
 	cancel_work_sync(&cq->work);
 	vnvme_cq_irq_stop(cq);
-	/* No SQ is left, so nothing can still be waiting here; be sure. */
-	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
-		list_del(&req->overflow_node);
-		vnvme_req_free_data(req);
-		kfree(req);
-	}
+	/*
+	 * No SQ is left, and each SQ's deletion waited until all its requests
+	 * had retired, so nothing can be waiting here.  A request that were
+	 * would belong to a freed SQ's pool: there is nothing left to free.
+	 */
+	WARN_ON_ONCE(!list_empty(&cq->overflow) || !llist_empty(&cq->done));
 	vnvme_ring_teardown(ctrl, &cq->ring);
 	mutex_destroy(&cq->drain_lock);
 	kfree(cq);
@@ -529,12 +607,10 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 			queue_work(ctrl->wq, &sq->work);
 			break;
 		}
-		budget--;
-		req = kzalloc(sizeof(*req), GFP_KERNEL);
-		if (!req) {
-			queue_work(ctrl->wq, &sq->work);
+		req = vnvme_sq_get_req(sq);
+		if (!req)
 			break;
-		}
+		budget--;
 		mutex_lock(&sq->ring.lock);
 		/* The entry is read only after the doorbell that published it. */
 		smp_rmb();
@@ -543,12 +619,11 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 				    (size_t)pos * sizeof(req->cmd), &req->cmd,
 				    sizeof(req->cmd))) {
 			mutex_unlock(&sq->ring.lock);
-			kfree(req);
+			vnvme_sq_unget_req(sq, req);
 			break;
 		}
 		WRITE_ONCE(sq->head, (pos + 1) % sq->size);
 		mutex_unlock(&sq->ring.lock);
-		req->sq = sq;
 		req->start_ns = ktime_get_ns();
 		atomic_inc(&sq->inflight);
 		atomic_inc(&sq->running);
@@ -702,7 +777,10 @@ static int vnvme_cq_post(struct vnvme_cq *cq, struct vnvme_req *req, u16 *head)
 	return 0;
 }
 
-/* Frees a request whose completion has been posted or dropped. */
+/*
+ * Gives back a request whose completion has been posted or dropped.  The
+ * fetcher may take it again at once: only sq is used after llist_add().
+ */
 static void vnvme_req_retire(struct vnvme_req *req)
 {
 	struct vnvme_sq *sq = req->sq;
@@ -710,7 +788,8 @@ static void vnvme_req_retire(struct vnvme_req *req)
 
 	vnvme_stats_account(req);
 	vnvme_req_free_data(req);
-	kfree(req);
+	/* Fully ordered, like the inflight drop below: the fetcher relies on it. */
+	llist_add(&req->done_node, &sq->free_reqs);
 	if (atomic_xchg(&ctrl->throttled, 0))
 		vnvme_queues_kick_all(ctrl);
 	/*

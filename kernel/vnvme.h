@@ -344,6 +344,15 @@ struct vnvme_sq {
 	bool			stopping;	/* no more fetching or kicks */
 	bool			dropping;	/* completions may be dropped */
 
+	/*
+	 * size requests, allocated with the queue (queue.c says why and how
+	 * they are handed out): free_reqs takes them back from any context,
+	 * free_cache is the fetcher's own list, refilled from free_reqs.
+	 */
+	struct vnvme_req	*reqs;
+	struct llist_head	free_reqs;
+	struct llist_node	*free_cache;	/* fetcher only */
+
 	spinlock_t		abort_lock;
 	struct {
 		u16		cid;
@@ -528,7 +537,12 @@ struct vnvme_ctrl {
 	atomic64_t		status_counts[VNVME_STATUS_SLOTS];
 };
 
-/* One command in flight. */
+/*
+ * One command in flight, from its SQ's pool (sq->reqs).  It goes back to the
+ * pool when it retires, and may be reused at once: nothing may touch it
+ * after vnvme_req_complete() has queued it, except the CQ drain that retires
+ * it.
+ */
 struct vnvme_req {
 	struct vnvme_sq		*sq;
 	struct vnvme_sqe	cmd;
@@ -546,6 +560,7 @@ struct vnvme_req {
 	unsigned int		nr_segs;
 	struct vnvme_dma_seg	*segs;
 
+	/* On cq->done while it is posted; on sq->free_reqs while it is free. */
 	struct llist_node	done_node;
 	struct list_head	overflow_node;
 	struct work_struct	work;		/* for commands run synchronously */

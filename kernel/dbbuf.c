@@ -15,6 +15,17 @@
  * from the shadow buffer is the guest's to choose: callers check it against
  * the queue size before using it.
  *
+ * Every SQ fetch and CQ post reads a shadow value, so reads take no lock:
+ * while both pages are mapped the value is read (and the EventIdx written)
+ * through the mappings under RCU, as vnvme_ring_read() does; dma_unmap
+ * already unpublishes a mapping and waits a grace period before it unpins.
+ * Turning the buffer off (Doorbell Buffer Config again, reset) clears
+ * enabled and waits a grace period before it tears the pages down, so a
+ * reader that saw enabled set is done with them by then.  Only a page that
+ * dma_unmap has covered, reached through vfio_dma_rw() (which sleeps), is
+ * read under lock, which keeps teardown away as before; that is the
+ * degraded mode of a guest whose memory moved, not the hot path.
+ *
  * Linux and SPDK never write the admin queue's shadow slots and always
  * ring its doorbells, so a doorbell write to queue 0 is copied into the
  * shadow slot (as QEMU's emulated controller does): the shadow buffer stays
@@ -39,7 +50,11 @@ static void vnvme_dbbuf_unpin(struct vnvme_ctrl *ctrl)
 	struct vnvme_dbbuf *db = &ctrl->dbbuf;
 
 	lockdep_assert_held(&db->lock);
-	db->enabled = false;
+	if (db->enabled) {
+		WRITE_ONCE(db->enabled, false);
+		/* Lock-free readers that saw it enabled are done with the pages. */
+		synchronize_rcu();
+	}
 	vnvme_ring_teardown(ctrl, &db->shadow);
 	vnvme_ring_teardown(ctrl, &db->eventidx);
 }
@@ -87,9 +102,8 @@ u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 		mutex_unlock(&db->lock);
 		return VNVME_SC_DATA_XFER_ERROR | VNVME_SC_DNR;
 	}
-	/* Values in place before any worker switches to them. */
-	smp_wmb();
-	WRITE_ONCE(db->enabled, true);
+	/* Values and mappings in place before any reader switches to them. */
+	smp_store_release(&db->enabled, true);
 	mutex_unlock(&db->lock);
 
 	vnvme_queues_kick_all(ctrl);
@@ -105,22 +119,16 @@ void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl)
 }
 
 /*
- * The current value of doorbell idx.  When it equals idle (the value that
- * makes the caller stop: an SQ tail that brings nothing new, a CQ head that
- * leaves no room) the EventIdx is set to it first and the shadow read again,
- * so a host update racing with us either is seen now or rings the doorbell.
- * If the buffer pages are gone for good this returns idle; the controller
- * is failing (CFS) by then.
+ * vnvme_db_read() for pages reached through vfio_dma_rw() (dma_unmap covered
+ * one of them): under dbbuf.lock, which keeps teardown away while it sleeps.
  */
-u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle)
+static u32 vnvme_db_read_unmapped(struct vnvme_ctrl *ctrl, unsigned int idx,
+				  u32 idle)
 {
 	struct vnvme_dbbuf *db = &ctrl->dbbuf;
 	size_t off = idx * sizeof(__le32);
 	__le32 val, armed = cpu_to_le32(idle);
 	u32 ret = idle;
-
-	if (!READ_ONCE(db->enabled))
-		return READ_ONCE(ctrl->db[idx]);
 
 	mutex_lock(&db->lock);
 	if (!db->enabled) {
@@ -144,6 +152,46 @@ u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle)
 out:
 	mutex_unlock(&db->lock);
 	return ret;
+}
+
+/*
+ * The current value of doorbell idx.  When it equals idle (the value that
+ * makes the caller stop: an SQ tail that brings nothing new, a CQ head that
+ * leaves no room) the EventIdx is set to it first and the shadow read again,
+ * so a host update racing with us either is seen now or rings the doorbell.
+ * If the buffer pages are gone for good this returns idle; the controller
+ * is failing (CFS) by then.  Lock-free while both pages are mapped.
+ */
+u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+	__le32 *shadow, *eventidx;
+	u32 val;
+
+	rcu_read_lock();
+	/* Pairs with the release in vnvme_dbbuf_config(). */
+	if (!smp_load_acquire(&db->enabled)) {
+		rcu_read_unlock();
+		return READ_ONCE(ctrl->db[idx]);
+	}
+	shadow = rcu_dereference(db->shadow.vaddr);
+	eventidx = rcu_dereference(db->eventidx.vaddr);
+	if (!shadow || !eventidx) {
+		rcu_read_unlock();
+		return vnvme_db_read_unmapped(ctrl, idx, idle);
+	}
+	/* Each slot is one aligned dword: never torn. */
+	val = le32_to_cpu(READ_ONCE(shadow[idx]));
+	if (val == idle) {
+		WRITE_ONCE(eventidx[idx], cpu_to_le32(idle));
+		/* EventIdx visible before the shadow is read again (as the host). */
+		smp_mb();
+		val = le32_to_cpu(READ_ONCE(shadow[idx]));
+	}
+	rcu_read_unlock();
+	/* Queue entries are read only after the doorbell value. */
+	smp_rmb();
+	return val;
 }
 
 /* A register doorbell write to the admin queue, copied into its shadow slot. */

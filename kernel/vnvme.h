@@ -293,8 +293,11 @@ struct vnvme_pins {
 };
 
 /*
- * Shadow doorbell and EventIdx pages (dbbuf.c).  lock guards enabled and
- * both pages' pins; it nests inside queue ring locks.
+ * Shadow doorbell and EventIdx pages (dbbuf.c).  lock serialises the
+ * writers of enabled and of both pages' pins (Doorbell Buffer Config,
+ * teardown), and readers of a page reached through vfio_dma_rw(); it nests
+ * inside queue ring locks.  Readers of mapped pages take no lock: enabled is
+ * cleared a grace period before the pages go.
  */
 struct vnvme_dbbuf {
 	struct mutex		lock;

@@ -559,8 +559,8 @@ struct vnvme_req {
 	bool			to_guest;
 	u32			len;
 	unsigned int		nr_pages;
+	unsigned int		nr_segs;	/* beside nr_pages: 192 bytes in all */
 	struct page		**pages;
-	unsigned int		nr_segs;
 	struct vnvme_dma_seg	*segs;
 
 	/* On cq->done while it is posted; on sq->free_reqs while it is free. */

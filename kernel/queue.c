@@ -350,7 +350,7 @@ void vnvme_queues_delete_all(struct vnvme_ctrl *ctrl)
  */
 bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 {
-	/* One deadline for all queues, not one per queue (65 on vnvme-large). */
+	/* One deadline for all queues, not one per queue (33 SQs on vnvme-large). */
 	unsigned long deadline = jiffies + 5 * HZ;
 	struct vnvme_sq *sq;
 	bool drained = true;

@@ -24,6 +24,10 @@
 #
 # The other kernels' module directories are hidden while apt-get runs: Debian's postinst
 # would also build for the newest kernel, and the kernel hook is what a later kernel gets.
+# A boot's /lib/modules/<release> is the runner's copy of that kernel's modules, bound over
+# the root's directory (tools/vm/init); VNVME_PKG_MODULE_TREES names each kernel's copy, and
+# the suite binds a later kernel's the same way while DKMS installs into it or removes from
+# it, as a host with that kernel's package installed has one tree.
 # Needs: VNVME_PKG_DEBS, the directory with the .debs (packaging/deb on the host); systemd
 # as PID 1; null_blk.
 set -u
@@ -114,6 +118,20 @@ elapsed_lines() {
 	done
 }
 
+# Bind kernel REL's module tree (VNVME_PKG_MODULE_TREES: "release=dir ...") over
+# /lib/modules/REL, where its own boots will have it.
+bind_module_tree() {
+	local rel=$1 pair dir=
+	for pair in ${VNVME_PKG_MODULE_TREES:-}; do
+		[[ ${pair%%=*} == "$rel" ]] && dir=${pair#*=}
+	done
+	if [[ -z $dir ]] || ! dir=$(realpath -e "$dir"); then
+		echo "no module tree of $rel in VNVME_PKG_MODULE_TREES"
+		return 1
+	fi
+	mountpoint -q "/lib/modules/$rel" || mount --bind "$dir" "/lib/modules/$rel"
+}
+
 # Seconds DKMS's make took for kernel K: its make.log starts with the date, and was last
 # written when make ended.
 dkms_make_seconds() {
@@ -177,7 +195,7 @@ phase_install() {
 	for other in ${VNVME_PKG_LATER_KERNELS:-}; do
 		start=$SECONDS
 		status=0
-		out=$(/etc/kernel/postinst.d/dkms "$other" 2>&1 | elapsed_lines
+		out=$(bind_module_tree "$other" 2>&1 && /etc/kernel/postinst.d/dkms "$other" 2>&1 | elapsed_lines
 			exit "${PIPESTATUS[0]}") || status=$?
 		if dkms status "vnvme/$VERSION" -k "$other" 2>/dev/null | grep -q ': installed' &&
 			compgen -G "/lib/modules/$other/updates/dkms/vnvme.ko*" >/dev/null; then
@@ -290,9 +308,13 @@ phase_upgrade() {
 }
 
 phase_reboot() {
-	local start out status=0
+	local start out status=0 other
 	boot_checks
 	[[ -f /etc/vnvme/62.conf ]] || reload_change
+	# The later kernels' trees, where their module is: the removal must take it from there.
+	for other in ${VNVME_PKG_LATER_KERNELS:-}; do
+		bind_module_tree "$other" || ktap_diag "$(bind_module_tree "$other" 2>&1)"
+	done
 
 	start=$SECONDS
 	out=$(apt-get remove -y vnvme-dkms vnvme-utils 2>&1 | elapsed_lines

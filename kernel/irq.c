@@ -188,8 +188,9 @@ static enum hrtimer_restart vnvme_cq_coalesce_expired(struct hrtimer *timer)
 	struct vnvme_cq *cq = container_of(timer, struct vnvme_cq,
 					   coalesce_timer);
 
-	WRITE_ONCE(cq->coalesced, 0);
-	vnvme_cq_signal(cq);
+	/* Completions posted since an interrupt that took them are due now. */
+	if (atomic_xchg(&cq->coalesced, 0))
+		vnvme_cq_signal(cq);
 	return HRTIMER_NORESTART;
 }
 
@@ -226,11 +227,16 @@ void vnvme_cq_irq(struct vnvme_cq *cq, unsigned int posted)
 		vnvme_cq_signal(cq);
 		return;
 	}
-	cq->coalesced += posted;
-	if (cq->coalesced >= threshold || !time_100us) {
+	/*
+	 * The count is taken with an exchange, by this poster or by the timer,
+	 * so that entries counted are signalled exactly once: neither side can
+	 * reset a count the other has just added to.
+	 */
+	if (atomic_add_return(posted, &cq->coalesced) >= threshold ||
+	    !time_100us) {
 		hrtimer_try_to_cancel(&cq->coalesce_timer);
-		cq->coalesced = 0;
-		vnvme_cq_signal(cq);
+		if (atomic_xchg(&cq->coalesced, 0))
+			vnvme_cq_signal(cq);
 		return;
 	}
 	/* Not hrtimer_active(): a callback running now signalled too early. */

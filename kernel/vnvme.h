@@ -324,7 +324,8 @@ struct vnvme_cq {
 
 	bool			discard;	/* controller going down */
 	unsigned int		nr_sqs;		/* under ctrl->queue_lock */
-	unsigned int		coalesced;	/* completions since the last irq */
+	/* completions since the last irq; the poster and the timer race */
+	atomic_t		coalesced;
 	struct hrtimer		coalesce_timer;
 };
 

@@ -472,6 +472,8 @@ struct vnvme_open_opts {
 	 * (vnvme_arena_unmap); 0: one mapping.
 	 */
 	size_t map_chunk;
+	/* Map BAR0's doorbell page (vnvme_doorbells_map); the open fails without it. */
+	bool map_doorbells;
 };
 
 /* A DMA-able buffer: CPU address and the IOVA the device uses for it. */

@@ -355,6 +355,8 @@ int vnvme_open(const char *uuid, const struct vnvme_open_opts *opts,
 	}
 
 	ret = map_arena(dev, opts);
+	if (!ret && opts && opts->map_doorbells)
+		ret = vnvme_doorbells_map(dev);
 	if (ret)
 		goto err;
 	*devp = dev;

@@ -281,7 +281,7 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			break;
 		case OPT_DOORBELLS:
 			if (!strcmp(optarg, "mapped"))
-				cli->mapped_doorbells = true;
+				cli->mapped_doorbells = cli->open_opts.map_doorbells = true;
 			else if (strcmp(optarg, "trapped"))
 				return usage_error("--doorbells: trapped or mapped, not '%s'",
 						   optarg);
@@ -491,8 +491,6 @@ static int session_open(struct session *s, const struct cli *cli)
 		return EXIT_SYSTEM;
 	}
 	ret = vnvme_open(cli->uuid, &cli->open_opts, &s->dev);
-	if (!ret && cli->mapped_doorbells)
-		ret = vnvme_doorbells_map(s->dev);
 	return report(ret, "open");
 }
 

@@ -8,10 +8,20 @@
  * driver) maps BAR0's doorbell page, which is an ordinary host page, and
  * writes doorbells into it with no exit at all; the registers, the MSI-X
  * table and the PBA stay trapped.  A kthread per instance, the poller,
- * compares the page with the values it last saw and hands every changed
- * dword to vnvme_doorbell_write(), the same validation and the same queue
- * logic as a trapped write, so ctrl->db[] and the shadow doorbells stay the
- * one truth either way.
+ * takes every dword the user wrote out of the page and hands it to
+ * vnvme_doorbell_write(), the same validation and the same queue logic as
+ * a trapped write, so ctrl->db[] and the shadow doorbells stay the one
+ * truth either way.
+ *
+ * A slot the poller has taken holds VNVME_DB_EMPTY (all ones), and it is
+ * taken with xchg(), so every write is seen, even one of the value written
+ * before: with shadow doorbells that is a real event (the host rings the
+ * register to make us read the shadow page again, with whatever tail it
+ * had, and after a wrap that may equal the last one it rang).  Comparing
+ * with the last value would lose it, and the queue would stall.  The one
+ * value that cannot be seen is all ones itself, which is no valid doorbell
+ * (queues have at most 1024 entries); it goes unreported in the page (a
+ * trapped write of it is reported as always).
  *
  * The poller spins while doorbells change and parks after
  * vnvme_poll_idle_us without a change.  A parked poller must still learn of
@@ -50,8 +60,11 @@
 #include "vnvme.h"
 
 #define VNVME_DBPAGE_SIZE	(VNVME_MSIX_TABLE_OFFSET - VNVME_DB_OFFSET)
+#define VNVME_DBPAGE_SLOTS	(VNVME_DBPAGE_SIZE / sizeof(u32))
 /* The page is scanned 8 bytes at a time; doorbells are its dwords. */
 #define VNVME_DBPAGE_WORDS	(VNVME_DBPAGE_SIZE / sizeof(u64))
+/* A slot with nothing new; the page is filled with it (memset 0xff). */
+#define VNVME_DB_EMPTY		U32_MAX
 
 static bool vnvme_default_mapped;
 
@@ -174,35 +187,33 @@ static void vnvme_dbpage_zap(struct vnvme_dbpage *dbp)
 }
 
 /*
- * One pass over the page: every dword that changed since the last pass is
- * a doorbell write.  Returns whether any changed.  Under poll_lock.
+ * One pass over the page: every dword written since the last pass is taken
+ * (and the slot emptied) and is a doorbell write.  Returns whether there
+ * was any.  Under poll_lock.
  */
 static bool vnvme_dbpage_scan(struct vnvme_ctrl *ctrl)
 {
 	struct vnvme_dbpage *dbp = &ctrl->dbpage;
-	const u64 *page = dbp->vaddr;
-	bool changed = false;
-	unsigned int i, half;
-	u64 now, was;
+	const u64 *words = dbp->vaddr;
+	u32 *slots = dbp->vaddr;
+	bool written = false;
+	unsigned int i, idx;
+	u32 val;
 
 	lockdep_assert_held(&dbp->poll_lock);
 	for (i = 0; i < VNVME_DBPAGE_WORDS; i++) {
-		now = READ_ONCE(page[i]);
-		was = dbp->seen[i];
-		if (now == was)
+		if (READ_ONCE(words[i]) == U64_MAX)
 			continue;
-		dbp->seen[i] = now;
-		changed = true;
-		/* Queue entries are read only after the doorbell value. */
-		smp_rmb();
-		for (half = 0; half < 2; half++) {
-			u32 val = now >> (32 * half);
-
-			if (val != (u32)(was >> (32 * half)))
-				vnvme_doorbell_write(ctrl, 2 * i + half, val);
+		for (idx = 2 * i; idx < 2 * i + 2; idx++) {
+			/* A full barrier: queue entries are read after the value. */
+			val = xchg(&slots[idx], VNVME_DB_EMPTY);
+			if (val == VNVME_DB_EMPTY)
+				continue;
+			written = true;
+			vnvme_doorbell_write(ctrl, idx, val);
 		}
 	}
-	return changed;
+	return written;
 }
 
 /* A scan if the controller is enabled; false if there is nothing to do. */
@@ -275,34 +286,25 @@ int vnvme_dbpage_open(struct vnvme_ctrl *ctrl)
 	/* The BAR layout is in 4 KiB pages; so is the mapping. */
 	if (PAGE_SIZE != VNVME_DBPAGE_SIZE)
 		return -EOPNOTSUPP;
-	dbp->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	dbp->seen = kzalloc(VNVME_DBPAGE_SIZE, GFP_KERNEL);
-	if (!dbp->page || !dbp->seen)
-		goto nomem;
+	dbp->page = alloc_page(GFP_KERNEL);
+	if (!dbp->page)
+		return -ENOMEM;
 	dbp->vaddr = page_address(dbp->page);
+	memset(dbp->vaddr, 0xff, VNVME_DBPAGE_SIZE);
 	dbp->running = false;
 	dbp->wake = false;
 	dbp->state = VNVME_POLLER_POLLING;
 	task = kthread_create(vnvme_dbpage_poller, ctrl, "vnvme%u-db",
 			      ctrl->cntlid);
 	if (IS_ERR(task)) {
-		kfree(dbp->seen);
 		__free_page(dbp->page);
-		dbp->seen = NULL;
 		dbp->page = NULL;
+		dbp->vaddr = NULL;
 		return PTR_ERR(task);
 	}
 	dbp->poller = task;
 	wake_up_process(task);
 	return 0;
-
-nomem:
-	kfree(dbp->seen);
-	if (dbp->page)
-		__free_page(dbp->page);
-	dbp->seen = NULL;
-	dbp->page = NULL;
-	return -ENOMEM;
 }
 
 /*
@@ -319,16 +321,14 @@ void vnvme_dbpage_close(struct vnvme_ctrl *ctrl)
 	dbp->poller = NULL;
 	WARN_ON_ONCE(!list_empty(&dbp->vmas));
 	dbp->vaddr = NULL;
-	kfree(dbp->seen);
-	dbp->seen = NULL;
 	__free_page(dbp->page);
 	dbp->page = NULL;
 }
 
 /*
  * Controller enable, under ctrl->lock before CSTS.RDY is set: what the page
- * held while the controller was off means nothing, so both the page and
- * the values last seen start from 0, as ctrl->db[] does.
+ * took while the controller was off means nothing (as for a trapped write),
+ * so it starts empty.
  */
 void vnvme_dbpage_start(struct vnvme_ctrl *ctrl)
 {
@@ -337,8 +337,7 @@ void vnvme_dbpage_start(struct vnvme_ctrl *ctrl)
 	if (!dbp->poller)
 		return;
 	mutex_lock(&dbp->poll_lock);
-	memset(dbp->vaddr, 0, VNVME_DBPAGE_SIZE);
-	memset(dbp->seen, 0, VNVME_DBPAGE_SIZE);
+	memset(dbp->vaddr, 0xff, VNVME_DBPAGE_SIZE);
 	dbp->running = true;
 	mutex_unlock(&dbp->poll_lock);
 	vnvme_dbpage_wake(dbp);
@@ -365,31 +364,20 @@ void vnvme_dbpage_stop(struct vnvme_ctrl *ctrl)
 /*
  * A trapped doorbell write (write() at a doorbell offset).  In mapped mode
  * it goes into the page like a mapped write, and the poller is woken to
- * serve it, so there is one path and one "last seen" value per doorbell.
- * Returns false in trapped mode: the caller serves it itself.
+ * serve it, so writes of both kinds are served in the order they landed.
+ * Returns false when the caller serves it itself: trapped mode, and the
+ * one value the page cannot carry.
  */
 bool vnvme_dbpage_post(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val)
 {
 	struct vnvme_dbpage *dbp = &ctrl->dbpage;
 	u32 *slots = dbp->vaddr;
 
-	if (!dbp->poller)
+	if (!dbp->poller || val == VNVME_DB_EMPTY || idx >= VNVME_DBPAGE_SLOTS)
 		return false;
-	if (idx < VNVME_DBPAGE_SIZE / sizeof(u32))
-		WRITE_ONCE(slots[idx], val);
+	WRITE_ONCE(slots[idx], val);
 	vnvme_dbpage_wake(dbp);
 	return true;
-}
-
-/* The value a partial doorbell write merges with. */
-u32 vnvme_dbpage_last(struct vnvme_ctrl *ctrl, unsigned int idx)
-{
-	struct vnvme_dbpage *dbp = &ctrl->dbpage;
-	const u32 *slots = dbp->vaddr;
-
-	if (dbp->poller && idx < VNVME_DBPAGE_SIZE / sizeof(u32))
-		return READ_ONCE(slots[idx]);
-	return idx < ARRAY_SIZE(ctrl->db) ? READ_ONCE(ctrl->db[idx]) : 0;
 }
 
 static struct vnvme_dbpage_vma *vnvme_dbpage_find(struct vnvme_dbpage *dbp,

@@ -352,8 +352,7 @@ int vnvme_bar0_rw(struct vnvme_ctrl *ctrl, u64 pos, void *buf, size_t count,
 				old = READ_ONCE(ctrl->db[idx]);
 			if (is_write && off < VNVME_MSIX_TABLE_OFFSET) {
 				/* In mapped mode the poller serves it. */
-				val = vnvme_merge(vnvme_dbpage_last(ctrl, idx),
-						  shift, bytes + done, len);
+				val = vnvme_merge(old, shift, bytes + done, len);
 				if (!vnvme_dbpage_post(ctrl, idx, val))
 					vnvme_doorbell_write(ctrl, idx, val);
 			} else if (!is_write) {

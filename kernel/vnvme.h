@@ -314,16 +314,15 @@ enum vnvme_poller_state {
 
 /*
  * Mapped doorbells (dbpage.c).  mapped_mode is the instance's mode, under
- * ctrl->open_lock, fixed while the device is open; the page, the poller and
- * seen exist only while it is open in mapped mode.  vma_lock guards vmas
- * and wake; poll_lock makes a scan (and seen) exclusive with start/stop,
- * and guards running.
+ * ctrl->open_lock, fixed while the device is open; the page and the poller
+ * exist only while it is open in mapped mode.  vma_lock guards vmas and
+ * wake; poll_lock makes a scan exclusive with start/stop, and guards
+ * running.
  */
 struct vnvme_dbpage {
 	bool			mapped_mode;
 	struct page		*page;
 	void			*vaddr;
-	u64			*seen;		/* the page as last scanned */
 	struct task_struct	*poller;
 	struct mutex		poll_lock;
 	bool			running;	/* controller enabled */
@@ -694,7 +693,6 @@ void vnvme_dbpage_close(struct vnvme_ctrl *ctrl);
 void vnvme_dbpage_start(struct vnvme_ctrl *ctrl);
 void vnvme_dbpage_stop(struct vnvme_ctrl *ctrl);
 bool vnvme_dbpage_post(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
-u32 vnvme_dbpage_last(struct vnvme_ctrl *ctrl, unsigned int idx);
 int vnvme_dbpage_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 int vnvme_dbpage_region_info(struct vnvme_ctrl *ctrl,
 			     struct vfio_region_info *info, void __user *uarg);

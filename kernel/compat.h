@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/vfio.h>
 #include <linux/hrtimer.h>
+#include <linux/mm.h>
 #include <net/genetlink.h>
 
 /* 6.12 moved the unaligned access helpers to <linux/unaligned.h>. */
@@ -83,6 +84,17 @@ static inline void vnvme_vfio_release_device(struct vfio_device *vdev)
 #else
 #define VNVME_VFIO_IOMMUFD_OPS
 #endif
+
+/* 6.3 made vma->vm_flags read-only behind vm_flags_set(). */
+static inline void vnvme_vm_flags_set(struct vm_area_struct *vma,
+				      vm_flags_t flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
 
 /* 6.13 added hrtimer_setup(); hrtimer_init() went away later. */
 static inline void vnvme_hrtimer_setup(struct hrtimer *timer,

@@ -83,6 +83,7 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	init_waitqueue_head(&ctrl->idle_wait);
 	INIT_WORK(&ctrl->fatal_work, vnvme_fatal_work);
 	vnvme_dbbuf_init(ctrl);
+	vnvme_dbpage_init(ctrl);
 	vnvme_pins_init(ctrl);
 
 	vnvme_ctrl_init_identity(ctrl);
@@ -104,15 +105,22 @@ static void vnvme_vfio_release(struct vfio_device *vdev)
 	mutex_destroy(&ctrl->lock);
 	mutex_destroy(&ctrl->queue_lock);
 	mutex_destroy(&ctrl->ns_lock);
+	vnvme_dbpage_destroy(ctrl);
 	vnvme_vfio_release_device(vdev);
 }
 
 static int vnvme_open_device(struct vfio_device *vdev)
 {
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
+	int ret;
 
 	vnvme_pins_forget_revoked(ctrl);
 	mutex_lock(&ctrl->open_lock);
+	ret = vnvme_dbpage_open(ctrl);
+	if (ret) {
+		mutex_unlock(&ctrl->open_lock);
+		return ret;
+	}
 	ctrl->opened = true;
 	ctrl->smart.power_cycles++;
 	mutex_unlock(&ctrl->open_lock);
@@ -131,6 +139,7 @@ static void vnvme_close_device(struct vfio_device *vdev)
 	vnvme_pci_reset_config(ctrl);
 	vnvme_irq_disable_all(ctrl);
 	mutex_lock(&ctrl->open_lock);
+	vnvme_dbpage_close(ctrl);
 	ctrl->opened = false;
 	mutex_unlock(&ctrl->open_lock);
 }
@@ -277,6 +286,8 @@ static long vnvme_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		if (info.argsz < minsz)
 			return -EINVAL;
 		ret = vnvme_get_region_info(&info);
+		if (!ret)
+			ret = vnvme_dbpage_region_info(ctrl, &info, uarg);
 		if (ret)
 			return ret;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
@@ -339,6 +350,7 @@ static const struct vfio_device_ops vnvme_vfio_ops = {
 	.close_device	= vnvme_close_device,
 	.read		= vnvme_read,
 	.write		= vnvme_write,
+	.mmap		= vnvme_dbpage_mmap,
 	.ioctl		= vnvme_ioctl,
 	.request	= vnvme_request,
 	.dma_unmap	= vnvme_dma_unmap,

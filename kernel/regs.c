@@ -47,6 +47,7 @@ static void vnvme_ctrl_disable(struct vnvme_ctrl *ctrl)
 {
 	lockdep_assert_held(&ctrl->lock);
 
+	vnvme_dbpage_stop(ctrl);
 	if ((ctrl->csts & VNVME_CSTS_RDY) &&
 	    (ctrl->csts & VNVME_CSTS_SHST_MASK) != VNVME_CSTS_SHST_CMPLT)
 		ctrl->smart.unsafe_shutdowns++;
@@ -128,6 +129,7 @@ static void vnvme_ctrl_enable(struct vnvme_ctrl *ctrl, u32 cc)
 		vnvme_notify(ctrl, VNVME_EVENT_CTRL_FATAL, 0, 0);
 		return;
 	}
+	vnvme_dbpage_start(ctrl);
 	WRITE_ONCE(ctrl->csts, VNVME_CSTS_RDY);
 	vnvme_notify(ctrl, VNVME_EVENT_CTRL_ENABLED, 0, 0);
 }
@@ -344,15 +346,18 @@ int vnvme_bar0_rw(struct vnvme_ctrl *ctrl, u64 pos, void *buf, size_t count,
 
 		if (off >= VNVME_DB_OFFSET) {
 			unsigned int idx = (off - VNVME_DB_OFFSET) / 4;
-			u32 old = 0;
+			u32 old = 0, val;
 
 			if (off < VNVME_DB_END)
 				old = READ_ONCE(ctrl->db[idx]);
-			if (is_write && off < VNVME_MSIX_TABLE_OFFSET)
-				vnvme_doorbell_write(ctrl, idx,
-						     vnvme_merge(old, shift, bytes + done, len));
-			else if (!is_write)
+			if (is_write && off < VNVME_MSIX_TABLE_OFFSET) {
+				/* In mapped mode the poller serves it. */
+				val = vnvme_merge(old, shift, bytes + done, len);
+				if (!vnvme_dbpage_post(ctrl, idx, val))
+					vnvme_doorbell_write(ctrl, idx, val);
+			} else if (!is_write) {
 				vnvme_extract(old, shift, bytes + done, len);
+			}
 		} else {
 			vnvme_reg_access(ctrl, off, shift, bytes + done, len,
 					 is_write);

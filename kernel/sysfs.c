@@ -66,7 +66,7 @@ static DEVICE_ATTR_RO(shadow_doorbells);
 static ssize_t features_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "serial,model,firmware,mdts,ns_device_path,ns_enable,ns_readonly\n");
+	return sysfs_emit(buf, "serial,model,firmware,mdts,ns_device_path,ns_enable,ns_readonly,doorbell_mode\n");
 }
 static DEVICE_ATTR_RO(features);
 
@@ -157,6 +157,43 @@ static ssize_t mdts_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(mdts);
 
+/* trapped or mapped (dbpage.c); the mode of the next open. */
+static ssize_t doorbell_mode_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", vnvme_dbpage_mode_name(vnvme_dev_ctrl(dev)));
+}
+
+static ssize_t doorbell_mode_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct vnvme_ctrl *ctrl = vnvme_dev_ctrl(dev);
+	int ret;
+
+	mutex_lock(&ctrl->open_lock);
+	if (ctrl->opened) {
+		mutex_unlock(&ctrl->open_lock);
+		dev_err(dev, "doorbell_mode cannot change while a VFIO user has the device open\n");
+		return -EBUSY;
+	}
+	ret = vnvme_dbpage_set_mode(ctrl, buf);
+	mutex_unlock(&ctrl->open_lock);
+	if (ret) {
+		dev_err(dev, "doorbell_mode must be trapped or mapped\n");
+		return ret;
+	}
+	return count;
+}
+static DEVICE_ATTR_RW(doorbell_mode);
+
+static ssize_t doorbell_poller_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return vnvme_dbpage_show(vnvme_dev_ctrl(dev), buf);
+}
+static DEVICE_ATTR_RO(doorbell_poller);
+
 static struct attribute *vnvme_ctrl_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_cntlid.attr,
@@ -168,6 +205,8 @@ static struct attribute *vnvme_ctrl_attrs[] = {
 	&dev_attr_model.attr,
 	&dev_attr_firmware.attr,
 	&dev_attr_mdts.attr,
+	&dev_attr_doorbell_mode.attr,
+	&dev_attr_doorbell_poller.attr,
 	NULL,
 };
 

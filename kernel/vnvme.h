@@ -306,6 +306,36 @@ struct vnvme_dbbuf {
 	struct vnvme_ring	eventidx;	/* written by us */
 };
 
+enum vnvme_poller_state {
+	VNVME_POLLER_POLLING,
+	VNVME_POLLER_PARKING,	/* unmapping the page, one last scan */
+	VNVME_POLLER_PARKED,
+};
+
+/*
+ * Mapped doorbells (dbpage.c).  mapped_mode is the instance's mode, under
+ * ctrl->open_lock, fixed while the device is open; the page and the poller
+ * exist only while it is open in mapped mode.  vma_lock guards vmas and
+ * wake; poll_lock makes a scan exclusive with start/stop, and guards
+ * running.
+ */
+struct vnvme_dbpage {
+	bool			mapped_mode;
+	struct page		*page;
+	void			*vaddr;
+	struct task_struct	*poller;
+	struct mutex		poll_lock;
+	bool			running;	/* controller enabled */
+	struct mutex		vma_lock;
+	struct list_head	vmas;
+	bool			wake;		/* a fault or a kick since the zap */
+	wait_queue_head_t	wait;
+	enum vnvme_poller_state	state;
+	atomic64_t		parks;
+	atomic64_t		faults;
+	atomic64_t		late_writes;	/* found by the scan after a zap */
+};
+
 struct vnvme_cq {
 	struct vnvme_ctrl	*ctrl;
 	u16			qid;
@@ -496,6 +526,7 @@ struct vnvme_ctrl {
 	u64			acq;
 	u32			db[2 * VNVME_MAX_QUEUES];	/* last written */
 	struct vnvme_dbbuf	dbbuf;
+	struct vnvme_dbpage	dbpage;
 
 	/* queue_lock: the queue tables and their lifetime. */
 	struct mutex		queue_lock;
@@ -652,6 +683,21 @@ u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl);
 u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle);
 void vnvme_dbbuf_mirror(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
+
+/* dbpage.c */
+void vnvme_dbpage_init(struct vnvme_ctrl *ctrl);
+void vnvme_dbpage_destroy(struct vnvme_ctrl *ctrl);
+const char *vnvme_dbpage_mode_name(struct vnvme_ctrl *ctrl);
+int vnvme_dbpage_set_mode(struct vnvme_ctrl *ctrl, const char *val);
+int vnvme_dbpage_open(struct vnvme_ctrl *ctrl);
+void vnvme_dbpage_close(struct vnvme_ctrl *ctrl);
+void vnvme_dbpage_start(struct vnvme_ctrl *ctrl);
+void vnvme_dbpage_stop(struct vnvme_ctrl *ctrl);
+bool vnvme_dbpage_post(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
+int vnvme_dbpage_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
+int vnvme_dbpage_region_info(struct vnvme_ctrl *ctrl,
+			     struct vfio_region_info *info, void __user *uarg);
+ssize_t vnvme_dbpage_show(struct vnvme_ctrl *ctrl, char *buf);
 
 /* irq.c */
 int vnvme_irq_set(struct vnvme_ctrl *ctrl, struct vfio_irq_set *hdr,

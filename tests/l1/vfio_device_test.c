@@ -183,10 +183,77 @@ static void expect_region(struct tctx *c, unsigned int index, uint64_t size,
 		EXPECT_EQ(info.offset, offset);
 }
 
+/* The instance's vnvme/doorbell_mode is "mapped". */
+static bool doorbells_mapped(struct tctx *c)
+{
+	char mode[32];
+
+	return !tc_sysfs_read(c, "vnvme/doorbell_mode", mode, sizeof(mode)) &&
+	       !strcmp(mode, "mapped");
+}
+
 static void test_region_bar0(struct tctx *c)
 {
-	expect_region(c, VFIO_PCI_BAR0_REGION_INDEX, BAR0_SIZE,
-		      VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE, true, 0);
+	uint32_t flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE;
+
+	/* Mapped doorbells: the doorbell page is a sparse mmap area. */
+	if (doorbells_mapped(c))
+		flags |= VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS;
+	expect_region(c, VFIO_PCI_BAR0_REGION_INDEX, BAR0_SIZE, flags, true, 0);
+}
+
+/* mmap of BAR0 at off, len bytes: 0 (and unmapped again) or -errno. */
+static int try_bar0_mmap(struct tctx *c, uint64_t off, size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, c->dev->device_fd,
+		       (off_t)(c->dev->bar0.offset + off));
+
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, len);
+	return 0;
+}
+
+/*
+ * BAR0 mmap in both doorbell modes.  Trapped: no sparse area, every mmap
+ * refused.  Mapped: exactly one area, the doorbell page; mmap of the
+ * registers, the MSI-X table or PBA, of more than the page, or private,
+ * refused; the page mapped, the controller brought up with its doorbells
+ * written into the mapping, and verified I/O through it.  Either way the
+ * mode cannot change while the device is open.
+ */
+static void test_bar0_doorbell_mmap(struct tctx *c)
+{
+	struct vfio_region_sparse_mmap_area areas[4];
+	int n;
+
+	EXPECT_ERRNO(tc_sysfs_write(c, "vnvme/doorbell_mode", "trapped"), EBUSY);
+	EXPECT_ERRNO(tc_sysfs_write(c, "vnvme/doorbell_mode", "mapped"), EBUSY);
+	n = vnvme_region_sparse_areas(c->dev, VFIO_PCI_BAR0_REGION_INDEX, areas, 4);
+	if (!doorbells_mapped(c)) {
+		EXPECT_EQ(n, 0);
+		EXPECT_ERRNO(try_bar0_mmap(c, NVME_REG_DOORBELLS, NVME_PAGE_SIZE, MAP_SHARED),
+			     EINVAL);
+		EXPECT_ERRNO(vnvme_doorbells_map(c->dev), ENODEV);
+		return;
+	}
+	if (EXPECT_EQ(n, 1)) {
+		EXPECT_EQ(areas[0].offset, NVME_REG_DOORBELLS);
+		EXPECT_EQ(areas[0].size, NVME_PAGE_SIZE);
+	}
+	EXPECT_ERRNO(try_bar0_mmap(c, 0, NVME_PAGE_SIZE, MAP_SHARED), EINVAL);
+	EXPECT_ERRNO(try_bar0_mmap(c, 0x2000, NVME_PAGE_SIZE, MAP_SHARED), EINVAL);
+	EXPECT_ERRNO(try_bar0_mmap(c, 0x3000, NVME_PAGE_SIZE, MAP_SHARED), EINVAL);
+	EXPECT_ERRNO(try_bar0_mmap(c, 0, BAR0_SIZE, MAP_SHARED), EINVAL);
+	EXPECT_ERRNO(try_bar0_mmap(c, NVME_REG_DOORBELLS, 2 * NVME_PAGE_SIZE, MAP_SHARED), EINVAL);
+	EXPECT_ERRNO(try_bar0_mmap(c, NVME_REG_DOORBELLS, NVME_PAGE_SIZE, MAP_PRIVATE), EINVAL);
+	EXPECT_OK(try_bar0_mmap(c, NVME_REG_DOORBELLS, NVME_PAGE_SIZE, MAP_SHARED));
+	if (!EXPECT_OK(vnvme_doorbells_map(c->dev)))
+		return;
+	if (tc_up(c, 0))
+		EXPECT_OK(tc_verified_io(c, c->q, 0, 64, 5));
+	tc_down(c);
+	vnvme_doorbells_unmap(c->dev);
 }
 
 static void test_region_bar1_to_bar5(struct tctx *c)
@@ -1287,6 +1354,7 @@ static const struct tcase cases[] = {
 	{ "config_wide_access", test_config_wide_access },
 	{ "config_extended_space_zero", test_config_extended_space },
 	{ "bar0_access_sizes", test_bar0_access_sizes },
+	{ "bar0_doorbell_mmap", test_bar0_doorbell_mmap },
 	{ "bar0_cap", test_bar0_cap },
 	{ "bar0_version", test_bar0_version },
 	{ "bar0_reserved_zero", test_bar0_reserved_zero },

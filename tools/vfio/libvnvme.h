@@ -472,6 +472,8 @@ struct vnvme_open_opts {
 	 * (vnvme_arena_unmap); 0: one mapping.
 	 */
 	size_t map_chunk;
+	/* Map BAR0's doorbell page (vnvme_doorbells_map); the open fails without it. */
+	bool map_doorbells;
 };
 
 /* A DMA-able buffer: CPU address and the IOVA the device uses for it. */
@@ -501,6 +503,13 @@ struct vnvme_dev {
 	unsigned int msix_count;	/* vectors reported by GET_IRQ_INFO */
 	int *msix_fds;			/* eventfds of vnvme_msix_enable(), -1 unused */
 	int req_fd;			/* eventfd of vnvme_req_irq_enable(), or -1 */
+	/*
+	 * BAR0's doorbell page mapped by vnvme_doorbells_map() (the device
+	 * offers it as a sparse mmap area in mapped doorbell mode), or NULL.
+	 * While it is set, the queue helpers write doorbells into it instead
+	 * of calling write() on the device (vnvme_bar_write stays trapped).
+	 */
+	volatile uint32_t *doorbells;
 
 	/* DMA arena: one anonymous mapping, mapped once at iova_base */
 	struct vnvme_dma_buf arena;
@@ -516,6 +525,21 @@ struct vnvme_dev {
 int vnvme_open(const char *uuid, const struct vnvme_open_opts *opts,
 	       struct vnvme_dev **devp);
 void vnvme_close(struct vnvme_dev *dev);
+/*
+ * Map BAR0's doorbell page (offset NVME_REG_DOORBELLS, one page) if the
+ * region info offers it as a sparse mmap area: 0, -ENODEV if the device
+ * does not offer it (trapped doorbell mode), or -errno.
+ */
+int vnvme_doorbells_map(struct vnvme_dev *dev);
+void vnvme_doorbells_unmap(struct vnvme_dev *dev);
+/*
+ * The sparse mmap areas of a region (VFIO_REGION_INFO_CAP_SPARSE_MMAP):
+ * up to max areas into areas, the count (0: none, region not mmap-able) or
+ * -errno.
+ */
+int vnvme_region_sparse_areas(struct vnvme_dev *dev, unsigned int index,
+			      struct vfio_region_sparse_mmap_area *areas,
+			      unsigned int max);
 /* 1 if this build and machine can use iommufd for the instance, else 0. */
 int vnvme_iommufd_available(const char *uuid);
 

@@ -170,6 +170,13 @@ static int doorbell_write(struct vnvme_queue *q, uint32_t reg, uint16_t val)
 		}
 	}
 	q->doorbell_writes++;
+	if (ctrl->dev->doorbells && reg >= NVME_REG_DOORBELLS &&
+	    reg - NVME_REG_DOORBELLS < NVME_PAGE_SIZE) {
+		/* The queue entries are visible before the doorbell (x86: a store). */
+		__atomic_store_n(&ctrl->dev->doorbells[vnvme_doorbell_slot(reg)], val,
+				 __ATOMIC_RELEASE);
+		return 0;
+	}
 	return vnvme_reg_write32(ctrl, reg, val);
 }
 

@@ -355,6 +355,8 @@ int vnvme_open(const char *uuid, const struct vnvme_open_opts *opts,
 	}
 
 	ret = map_arena(dev, opts);
+	if (!ret && opts && opts->map_doorbells)
+		ret = vnvme_doorbells_map(dev);
 	if (ret)
 		goto err;
 	*devp = dev;
@@ -375,6 +377,7 @@ void vnvme_close(struct vnvme_dev *dev)
 {
 	if (!dev)
 		return;
+	vnvme_doorbells_unmap(dev);
 	if (dev->msix_fds)
 		vnvme_msix_disable(dev);
 	free(dev->msix_fds);
@@ -419,6 +422,101 @@ int vnvme_region_info(struct vnvme_dev *dev, unsigned int index,
 	info->argsz = sizeof(*info);
 	info->index = index;
 	return ioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+}
+
+int vnvme_region_sparse_areas(struct vnvme_dev *dev, unsigned int index,
+			      struct vfio_region_sparse_mmap_area *areas,
+			      unsigned int max)
+{
+	struct vfio_region_info *info;
+	struct vfio_info_cap_header *hdr;
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+	uint32_t argsz = sizeof(*info), off;
+	unsigned int i, n = 0;
+	int ret = 0;
+
+	/* Twice at most: the first answer says how much room the caps need. */
+	for (i = 0; i < 2; i++) {
+		info = calloc(1, argsz);
+		if (!info)
+			return vnvme_fail(-ENOMEM, "out of memory");
+		info->argsz = argsz;
+		info->index = index;
+		if (ioctl(dev->device_fd, VFIO_DEVICE_GET_REGION_INFO, info)) {
+			ret = vnvme_fail(-errno, "VFIO_DEVICE_GET_REGION_INFO(%u)", index);
+			free(info);
+			return ret;
+		}
+		if (info->argsz <= argsz)
+			break;
+		argsz = info->argsz;
+		free(info);
+		info = NULL;
+	}
+	if (!info)
+		return vnvme_fail(-EPROTO, "region %u info keeps growing", index);
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_MMAP) ||
+	    !(info->flags & VFIO_REGION_INFO_FLAG_CAPS) || !info->cap_offset)
+		goto out;
+	for (off = info->cap_offset; off; off = hdr->next) {
+		if (off < sizeof(*info) || off > argsz - sizeof(*hdr)) {
+			ret = vnvme_fail(-EPROTO, "region %u capability at %u out of bounds",
+					 index, off);
+			goto out;
+		}
+		hdr = (struct vfio_info_cap_header *)((char *)info + off);
+		if (hdr->id != VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+			continue;
+		sparse = (struct vfio_region_info_cap_sparse_mmap *)hdr;
+		if (off + sizeof(*sparse) + (size_t)sparse->nr_areas * sizeof(areas[0]) > argsz) {
+			ret = vnvme_fail(-EPROTO, "region %u sparse mmap areas out of bounds",
+					 index);
+			goto out;
+		}
+		for (i = 0; i < sparse->nr_areas; i++)
+			if (n < max)
+				areas[n++] = sparse->areas[i];
+		break;
+	}
+out:
+	free(info);
+	return ret ? ret : (int)n;
+}
+
+int vnvme_doorbells_map(struct vnvme_dev *dev)
+{
+	struct vfio_region_sparse_mmap_area areas[8];
+	long page = sysconf(_SC_PAGESIZE);
+	int i, n;
+	void *p;
+
+	if (dev->doorbells)
+		return 0;
+	n = vnvme_region_sparse_areas(dev, VFIO_PCI_BAR0_REGION_INDEX, areas,
+				      ARRAY_SIZE(areas));
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (areas[i].offset <= NVME_REG_DOORBELLS &&
+		    areas[i].offset + areas[i].size >= NVME_REG_DOORBELLS + (uint64_t)page)
+			break;
+	if (i == n)
+		return vnvme_fail(-ENODEV, "BAR0 offers no mmap of the doorbell page "
+				  "(the instance's doorbell_mode is trapped?)");
+	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_SHARED, dev->device_fd,
+		 (off_t)(dev->bar0.offset + NVME_REG_DOORBELLS));
+	if (p == MAP_FAILED)
+		return vnvme_fail(-errno, "mmap of the doorbell page");
+	dev->doorbells = p;
+	return 0;
+}
+
+void vnvme_doorbells_unmap(struct vnvme_dev *dev)
+{
+	if (!dev->doorbells)
+		return;
+	munmap((void *)dev->doorbells, (size_t)sysconf(_SC_PAGESIZE));
+	dev->doorbells = NULL;
 }
 
 int vnvme_irq_info(struct vnvme_dev *dev, unsigned int index,

@@ -66,6 +66,11 @@ static const char usage_text[] =
 "  --json             JSON output (info, bench, verify-io)\n"
 "  --iommufd          use iommufd and the vfio cdev instead of a type1 container\n"
 "  --irq              wait for I/O completions on MSI-X eventfds instead of polling\n"
+"  --poll             poll the I/O completion queues (the default; not with --irq)\n"
+"  --doorbells MODE   trapped (default): doorbells are write()s into the device;\n"
+"                     mapped: mmap BAR0's doorbell page and write doorbells into it\n"
+"                     (the instance's sysfs vnvme/doorbell_mode must be mapped);\n"
+"                     '--doorbells mapped --poll' is the SPDK-style driver\n"
 "  --timeout MS       per-command timeout (default 10000)\n"
 "  --arena-mib N      DMA arena size in MiB (default 64)\n"
 "  --iova-base ADDR   IOVA of the DMA arena (default 0x100000000)\n"
@@ -81,12 +86,14 @@ enum opt_id {
 	OPT_RW, OPT_BS, OPT_QD, OPT_QUEUES, OPT_SECONDS, OPT_IOS, OPT_SLBA,
 	OPT_LBA_COUNT, OPT_SEED, OPT_VERIFY,
 	OPT_OPS, OPT_CHECK_EVERY, OPT_NS_TOGGLE, OPT_CHAOS, OPT_VERBOSE, OPT_SIZE,
+	OPT_POLL, OPT_DOORBELLS,
 	OPT_COUNT
 };
 
 #define OPT_BIT(id)	(1u << (id))
 #define GLOBAL_OPTS	(OPT_BIT(OPT_IOMMUFD) | OPT_BIT(OPT_TIMEOUT) | OPT_BIT(OPT_IRQ) | \
-			 OPT_BIT(OPT_ARENA) | OPT_BIT(OPT_IOVA_BASE))
+			 OPT_BIT(OPT_ARENA) | OPT_BIT(OPT_IOVA_BASE) | \
+			 OPT_BIT(OPT_POLL) | OPT_BIT(OPT_DOORBELLS))
 #define WORKLOAD_OPTS	(OPT_BIT(OPT_BS) | OPT_BIT(OPT_QD) | OPT_BIT(OPT_QUEUES) | \
 			 OPT_BIT(OPT_SLBA) | OPT_BIT(OPT_LBA_COUNT) | OPT_BIT(OPT_SEED) | \
 			 OPT_BIT(OPT_JSON))
@@ -95,6 +102,8 @@ static const struct option long_options[] = {
 	{ "json",	no_argument,		NULL, OPT_JSON },
 	{ "iommufd",	no_argument,		NULL, OPT_IOMMUFD },
 	{ "irq",	no_argument,		NULL, OPT_IRQ },
+	{ "poll",	no_argument,		NULL, OPT_POLL },
+	{ "doorbells",	required_argument,	NULL, OPT_DOORBELLS },
 	{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 	{ "arena-mib",	required_argument,	NULL, OPT_ARENA },
 	{ "iova-base",	required_argument,	NULL, OPT_IOVA_BASE },
@@ -131,6 +140,7 @@ struct cli {
 
 	bool json;
 	bool irq;
+	bool mapped_doorbells;
 	bool admin;
 	bool verify;
 	struct vnvme_open_opts open_opts;
@@ -267,6 +277,15 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 		case OPT_IRQ:
 			cli->irq = true;
 			break;
+		case OPT_POLL:
+			break;
+		case OPT_DOORBELLS:
+			if (!strcmp(optarg, "mapped"))
+				cli->mapped_doorbells = cli->open_opts.map_doorbells = true;
+			else if (strcmp(optarg, "trapped"))
+				return usage_error("--doorbells: trapped or mapped, not '%s'",
+						   optarg);
+			break;
 		case OPT_ADMIN:
 			cli->admin = true;
 			break;
@@ -368,6 +387,8 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 	}
 	if (argc - optind < 2)
 		return usage_error("need a UUID and a command");
+	if (cli->irq && (cli->opts_seen & OPT_BIT(OPT_POLL)))
+		return usage_error("--irq and --poll exclude each other");
 	cli->uuid = argv[optind];
 	cli->command = argv[optind + 1];
 	cli->args = argv + optind + 2;
@@ -554,6 +575,21 @@ static const char *const irq_names[VFIO_PCI_NUM_IRQS] = {
 	"INTX", "MSI", "MSIX", "ERR", "REQ",
 };
 
+/* The mmap-able parts of a region (BAR0's doorbell page in mapped mode). */
+static void print_sparse_areas(struct vnvme_dev *dev, unsigned int index)
+{
+	struct vfio_region_sparse_mmap_area areas[8];
+	int i, n;
+
+	n = vnvme_region_sparse_areas(dev, index, areas, 8);
+	if (n < 0)
+		printf("    sparse mmap: error %s\n", strerror(-n));
+	for (i = 0; i < n; i++)
+		printf("    sparse mmap area: offset 0x%llx size 0x%llx\n",
+		       (unsigned long long)areas[i].offset,
+		       (unsigned long long)areas[i].size);
+}
+
 static int cmd_info(struct session *s, const struct cli *cli)
 {
 	struct vnvme_ctrl *ctrl = &s->ctrl;
@@ -638,6 +674,7 @@ static int cmd_info(struct session *s, const struct cli *cli)
 		       r.flags & VFIO_REGION_INFO_FLAG_READ ? " read" : "",
 		       r.flags & VFIO_REGION_INFO_FLAG_WRITE ? " write" : "",
 		       r.flags & VFIO_REGION_INFO_FLAG_MMAP ? " mmap" : "");
+		print_sparse_areas(dev, i);
 	}
 	for (i = 0; i < dev->info.num_irqs; i++) {
 		struct vfio_irq_info q;
@@ -917,20 +954,22 @@ static void print_result(const struct cli *cli, const char *what,
 {
 	if (cli->json) {
 		printf("{\"test\":\"%s\",\"rw\":\"%s\",\"bs\":%u,\"qd\":%u,\"queues\":%" PRIu64 ","
-		       "\"irq\":%s,\"status\":%d,\"seconds\":%.6f,\"ios\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
+		       "\"irq\":%s,\"doorbells\":\"%s\",\"status\":%d,\"seconds\":%.6f,\"ios\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
 		       "\"iops\":%.1f,\"mbps\":%.3f,"
 		       "\"lat_us\":{\"avg\":%.3f,\"min\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
 		       "\"cpu\":{\"user_s\":%.6f,\"sys_s\":%.6f,\"us_per_io\":%.3f,"
 		       "\"host_s\":%.3f,\"host_us_per_io\":%.3f}}\n",
 		       what, vnvme_rw_name(opts->rw), opts->bs, opts->qd, cli->queues,
-		       cli->irq ? "true" : "false", ret, r->seconds, r->ios, r->bytes,
+		       cli->irq ? "true" : "false",
+		       cli->mapped_doorbells ? "mapped" : "trapped", ret, r->seconds, r->ios, r->bytes,
 		       r->iops, r->mbps, r->lat_avg_us, r->lat_min_us, r->lat_p50_us,
 		       r->lat_p99_us, r->lat_max_us, r->cpu_user_s, r->cpu_sys_s,
 		       r->cpu_us_per_io, r->host_cpu_s, r->host_cpu_us_per_io);
 		return;
 	}
-	printf("%s: %s bs=%u qd=%u queues=%" PRIu64 " %s\n", what, vnvme_rw_name(opts->rw),
-	       opts->bs, opts->qd, cli->queues, cli->irq ? "irq" : "polled");
+	printf("%s: %s bs=%u qd=%u queues=%" PRIu64 " %s, %s doorbells\n", what,
+	       vnvme_rw_name(opts->rw), opts->bs, opts->qd, cli->queues,
+	       cli->irq ? "irq" : "polled", cli->mapped_doorbells ? "mapped" : "trapped");
 	printf("  ios %" PRIu64 " in %.3f s: %.1f IOPS, %.2f MB/s\n", r->ios, r->seconds,
 	       r->iops, r->mbps);
 	printf("  latency us: avg %.1f min %.1f p50 %.1f p99 %.1f max %.1f\n", r->lat_avg_us,

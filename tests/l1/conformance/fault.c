@@ -760,6 +760,82 @@ static void t_shutdown_io_stuck(struct tctx *c)
 		EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 4));
 }
 
+/* ------------------------------------------------------------------------ */
+/* The mapped doorbell page's poller                                         */
+/* ------------------------------------------------------------------------ */
+
+struct poller_counters {
+	long long parks, faults, late_writes;
+};
+
+/* vnvme/doorbell_poller: "STATE pid N parks N faults N late_writes N". */
+static bool read_poller(struct tctx *c, struct poller_counters *pc)
+{
+	char buf[256], state[32];
+	int pid;
+
+	if (tc_sysfs_read(c, "vnvme/doorbell_poller", buf, sizeof(buf)))
+		return false;
+	return sscanf(buf, "%31s pid %d parks %lld faults %lld late_writes %lld", state, &pid,
+		      &pc->parks, &pc->faults, &pc->late_writes) == 5;
+}
+
+static void spin_us(uint64_t us)
+{
+	uint64_t end = vnvme_now_ns() + us * 1000;
+
+	while (vnvme_now_ns() < end)
+		;
+}
+
+/*
+ * A poller parked while the guest writes: with an idle interval of 20 us the
+ * poller parks after nearly every doorbell, and the next doorbell, written
+ * after a pause of 0-60 us, lands before the park, during it (between the
+ * last scan and the zap, or between the zap and the scan after it) or after
+ * it (a fault).  Every command must complete (a lost doorbell is a command
+ * that never does: the wait times out), and the counters must show that
+ * the poller did park and was woken by faults many times.
+ */
+static void t_poller_park_race(struct tctx *c)
+{
+	static const char param[] = "/sys/module/vnvme/parameters/doorbell_poll_idle_us";
+	struct poller_counters before, after;
+	char old[32];
+	uint64_t s = 41;
+	unsigned int i;
+
+	if (!c->dev || !c->dev->doorbells) {
+		tc_skip(c, "trapped doorbells: the case needs the doorbell page mapped (--doorbells mapped)");
+		return;
+	}
+	if (!tc_check(c, tc_file_read(param, old, sizeof(old)) == 0, __LINE__,
+		      "no module parameter doorbell_poll_idle_us"))
+		return;
+	if (!tc_up(c, 0))
+		return;
+	if (!tc_check(c, read_poller(c, &before), __LINE__, "vnvme/doorbell_poller unreadable") ||
+	    !tc_check(c, tc_file_write(param, "20") == 0, __LINE__, "set doorbell_poll_idle_us"))
+		return;
+	for (i = 0; i < 400 && !c->failed; i++) {
+		spin_us(tc_rand(&s) % 60);
+		tc_check(c, tc_rw(c, c->q, NVME_IO_READ, c->nsid, (uint64_t)(i % 64) * 8, 8,
+				  &c->buf) == 0, __LINE__, "read %u: %s", i, vnvme_last_error());
+		if (i % 50 == 49)
+			EXPECT_OK(tc_verified_io(c, c->q, 512 + i, 8, i));
+		c->ops++;
+	}
+	tc_file_write(param, old);
+	if (!tc_check(c, read_poller(c, &after), __LINE__, "vnvme/doorbell_poller unreadable"))
+		return;
+	tc_diag("poller: %lld parks, %lld faults, %lld writes found by the scan after a zap",
+		after.parks - before.parks, after.faults - before.faults,
+		after.late_writes - before.late_writes);
+	tc_check(c, after.parks - before.parks >= 20 && after.faults - before.faults >= 20,
+		 __LINE__, "the poller parked %lld and faulted %lld times: the race was not exercised",
+		 after.parks - before.parks, after.faults - before.faults);
+}
+
 static const struct tcase cases[] = {
 	{ "media_errors", t_media_errors },
 	{ "write_errors", t_write_errors },
@@ -774,6 +850,7 @@ static const struct tcase cases[] = {
 	{ "instances_isolated", t_instances_isolated },
 	{ "write_zeroes_durable", t_write_zeroes_durable },
 	{ "shutdown_io_stuck", t_shutdown_io_stuck },
+	{ "poller_park_race", t_poller_park_race },
 };
 
 /* ------------------------------------------------------------------------ */
@@ -791,6 +868,9 @@ static int client_mode(const char *mode, const char *uuid, const char *dm)
 	c->nsid = dm ? 2 : 1;	/* the dm device is namespace 2 */
 	snprintf(c->sysfs, sizeof(c->sysfs), "/sys/bus/mdev/devices/%s", uuid);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The client follows the instance's doorbell mode. */
+	c->open_opts.map_doorbells = !tc_sysfs_read(c, "vnvme/doorbell_mode", line, sizeof(line)) &&
+				     !strcmp(line, "mapped");
 	ret = vnvme_open(uuid, &c->open_opts, &c->dev);
 	if (ret) {
 		printf("error: open: %s\n", vnvme_last_error());

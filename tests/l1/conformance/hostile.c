@@ -17,8 +17,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "tcase.h"
 
@@ -1640,6 +1642,195 @@ static void t_pinned_page_limit(struct tctx *c)
 
 /* ------------------------------------------------------------------------ */
 
+/* ---- mapped doorbells (the instance in mapped mode, --doorbells mapped) ---- */
+
+static bool need_mapped(struct tctx *c)
+{
+	if (c->dev && c->dev->doorbells)
+		return true;
+	tc_skip(c, "trapped doorbells: the case needs the doorbell page mapped (--doorbells mapped)");
+	return false;
+}
+
+/* n reads of one page each on q (n <= 32), behind one SQ doorbell. */
+static bool submit_page_reads(struct tctx *c, struct vnvme_queue *q, unsigned int n)
+{
+	uint32_t nlb = NVME_PAGE_SIZE / c->ns.lba_size;
+	struct nvme_sqe sqe;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&sqe, 0, sizeof(sqe));
+		vnvme_cmd_rw(&sqe, NVME_IO_READ, c->nsid, (uint64_t)i * nlb, nlb);
+		sqe.prp1 = tc_page(&c->buf, i);
+		sqe.cid = (uint16_t)(q->next_cid++ & 0xfff);
+		if (!EXPECT_OK(vnvme_sq_push(q, &sqe)))
+			return false;
+	}
+	return EXPECT_OK(vnvme_sq_ring(q));
+}
+
+/* n successful completions on q. */
+static bool reap_ok(struct tctx *c, struct vnvme_queue *q, unsigned int n)
+{
+	struct nvme_cqe cqe;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!tc_check(c, vnvme_cq_wait(q, &cqe, 10000) == 0, __LINE__,
+			      "completion %u of %u: %s", i + 1, n, vnvme_last_error()))
+			return false;
+		if (!tc_check(c, NVME_CQE_STATUS_FIELD(cqe.status) == 0, __LINE__,
+			      "completion %u: status 0x%x", i + 1, NVME_CQE_STATUS_FIELD(cqe.status)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Garbage written straight into the mapped page: first one value for an absent
+ * queue, which the poller must report as an Invalid Doorbell Register event (so
+ * the page is read and validated like a trapped write), then random values in
+ * every dword of the page, live queues and qids beyond the controller's alike,
+ * round after round.  A reset must then bring a working controller back.
+ */
+static void t_mapped_doorbell_garbage(struct tctx *c)
+{
+	volatile uint32_t *db;
+	struct nvme_sqe sqe;
+	struct nvme_cqe cqe;
+	uint64_t s = 29;
+	unsigned int round, i;
+	char why[512];
+
+	if (!need_mapped(c) || !tc_up(c, 0))
+		return;
+	db = c->dev->doorbells;
+	memset(&sqe, 0, sizeof(sqe));
+	sqe.opcode = NVME_ADMIN_ASYNC_EVENT;
+	if (!EXPECT_OK(vnvme_submit(&c->ctrl.admin, &sqe)))
+		return;
+	db[2 * 20] = 7;		/* SQ 20: no such queue on this instance */
+	if (tc_check(c, vnvme_cq_wait(&c->ctrl.admin, &cqe, 10000) == 0, __LINE__,
+		     "no asynchronous event for a doorbell of an absent queue written to the page: %s",
+		     vnvme_last_error()))
+		tc_check(c, NVME_AER_TYPE(cqe.result) == NVME_AER_TYPE_ERROR &&
+			 NVME_AER_INFO(cqe.result) == NVME_AER_ERR_INVALID_DB, __LINE__,
+			 "event 0x%x, expected Error / Invalid Doorbell Register", cqe.result);
+	for (round = 0; round < 64; round++) {
+		for (i = 0; i < NVME_PAGE_SIZE / 4; i++)
+			db[i] = (uint32_t)rnd(&s) >> (rnd(&s) % 32);
+		c->ops += NVME_PAGE_SIZE / 4;
+		usleep(round % 8 ? 100 : 5000);	/* now and then long enough to park */
+	}
+	tc_down(c);
+	if (!tc_up(c, 0))
+		return;
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 8, 3));
+	tc_check(c, tc_health(c, why, sizeof(why)) == 0, __LINE__, "health: %s", why);
+}
+
+/* Extra mappings of the doorbell page made and dropped while the case does I/O. */
+static volatile bool map_churn_stop;
+
+static void *doorbell_map_churn_main(void *arg)
+{
+	struct tctx *c = arg;
+	uint64_t off = c->dev->bar0.offset + NVME_REG_DOORBELLS;
+	uint64_t n = 0;
+
+	while (!map_churn_stop) {
+		void *p = mmap(NULL, NVME_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       c->dev->device_fd, (off_t)off);
+
+		if (p == MAP_FAILED)
+			return (void *)1;
+		(void)*(volatile uint32_t *)p;	/* fault it in */
+		munmap(p, NVME_PAGE_SIZE);
+		n++;
+	}
+	return (void *)0;
+}
+
+/*
+ * The doorbell mapping unmapped and mapped again with commands in flight: the
+ * submissions rung through the old mapping complete, the CQ head and the next
+ * submissions go through the new one; meanwhile a thread maps and unmaps the
+ * page over and over (vma tracking under faults and zaps).
+ */
+static void t_mapped_doorbell_remap_io(struct tctx *c)
+{
+	pthread_t churn;
+	unsigned int round;
+	void *thread_ret = NULL;
+
+	if (!need_mapped(c) || !tc_up(c, 0))
+		return;
+	map_churn_stop = false;
+	if (!EXPECT_OK(-pthread_create(&churn, NULL, doorbell_map_churn_main, c)))
+		return;
+	for (round = 0; round < 100 && !c->failed; round++) {
+		if (!submit_page_reads(c, c->q, 1 + round % 32))
+			break;
+		vnvme_doorbells_unmap(c->dev);
+		if (round % 3 == 0)
+			usleep(2000);	/* the poller may park with nothing mapped */
+		if (!EXPECT_OK(vnvme_doorbells_map(c->dev)))
+			break;
+		if (!reap_ok(c, c->q, 1 + round % 32))
+			break;
+		if (round % 10 == 0)
+			EXPECT_OK(tc_verified_io(c, c->q, 1024 + round, 8, round));
+		c->ops++;
+	}
+	map_churn_stop = true;
+	pthread_join(churn, &thread_ret);
+	tc_check(c, thread_ret == NULL, __LINE__, "the mapping thread could not map the page");
+}
+
+/*
+ * The VFIO user forks with I/O in flight.  Fork copies the mapping; each child
+ * writes into it (a doorbell of an absent queue, which is harmless to the
+ * parent's queues) and exits, one right away, one after sleeping through
+ * parks of the poller.  A child's write must land (no SIGBUS: the child's
+ * mapping is tracked and faulted like the parent's) and the parent's I/O
+ * must keep completing.
+ */
+static void t_mapped_doorbell_fork(struct tctx *c)
+{
+	unsigned int round;
+	int status;
+	pid_t pid;
+
+	if (!need_mapped(c) || !tc_up(c, 0))
+		return;
+	for (round = 0; round < 20 && !c->failed; round++) {
+		if (!submit_page_reads(c, c->q, 16))
+			break;
+		pid = fork();
+		if (pid < 0) {
+			tc_check(c, false, __LINE__, "fork: %s", strerror(errno));
+			break;
+		}
+		if (!pid) {
+			if (round % 2)
+				usleep(20000);
+			c->dev->doorbells[2 * 30] = round;	/* SQ 30: absent */
+			_exit(0);
+		}
+		if (!reap_ok(c, c->q, 16))
+			break;
+		EXPECT_OK(tc_verified_io(c, c->q, 2048 + round * 8, 8, round));
+		if (waitpid(pid, &status, 0) != pid) {
+			tc_check(c, false, __LINE__, "waitpid: %s", strerror(errno));
+			break;
+		}
+		tc_check(c, WIFEXITED(status) && WEXITSTATUS(status) == 0, __LINE__,
+			 "child %u: status 0x%x (a signal: its doorbell write faulted)", round, status);
+		c->ops++;
+	}
+}
+
 static const struct tcase cases[] = {
 	{ "cc_bad_fields", t_cc_bad_fields },
 	{ "enable_without_admin_queues", t_enable_without_admin_queues },
@@ -1673,6 +1864,9 @@ static const struct tcase cases[] = {
 	{ "doorbell_jumps", t_doorbell_jumps },
 	{ "queue_churn", t_queue_churn },
 	{ "pinned_page_limit", t_pinned_page_limit },
+	{ "mapped_doorbell_garbage", t_mapped_doorbell_garbage },
+	{ "mapped_doorbell_remap_io", t_mapped_doorbell_remap_io },
+	{ "mapped_doorbell_fork", t_mapped_doorbell_fork },
 };
 
 int main(int argc, char **argv)

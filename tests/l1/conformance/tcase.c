@@ -423,9 +423,12 @@ static int usage(const char *prog, const char *extra)
 {
 	fprintf(stderr,
 		"usage: %s [--case PATTERN[,PATTERN...]] [--list] [--health] [--nsid N]\n"
-		"       [--timeout S] [--iommufd] [--set KEY=VALUE]... UUID\n"
+		"       [--timeout S] [--iommufd] [--doorbells trapped|mapped] [--set KEY=VALUE]...\n"
+		"       UUID\n"
 		"  --health   after every case: kernel log clean, fresh controller serves\n"
-		"             verified I/O\n%s",
+		"             verified I/O\n"
+		"  --doorbells mapped: every open maps BAR0's doorbell page and the queue\n"
+		"             helpers write doorbells into it (instance in mapped mode)\n%s",
 		prog, extra ? extra : "");
 	return 2;
 }
@@ -455,6 +458,11 @@ int tcase_main(int argc, char **argv, const char *prog, const char *usage_extra,
 			health = true;
 		} else if (!strcmp(a, "--iommufd")) {
 			c->open_opts.use_iommufd = true;
+		} else if (!strcmp(a, "--doorbells") && argi + 1 < argc) {
+			a = argv[++argi];
+			if (strcmp(a, "mapped") && strcmp(a, "trapped"))
+				return usage(prog, usage_extra);
+			c->open_opts.map_doorbells = !strcmp(a, "mapped");
 		} else if (!strcmp(a, "--nsid") && argi + 1 < argc) {
 			c->nsid = (uint32_t)strtoul(argv[++argi], NULL, 0);
 		} else if (!strcmp(a, "--timeout") && argi + 1 < argc) {

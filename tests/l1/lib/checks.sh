@@ -16,6 +16,10 @@ CHK_TYPES=/sys/class/mdev_bus/vnvme/mdev_supported_types
 CHK_DEVICES=/sys/bus/mdev/devices
 CHK_KERNEL_BAD='Oops|BUG:|WARNING:|kernel BUG|general protection|Call Trace|refcount_t|list_add corruption|list_del corruption|possible circular locking|possible recursive locking|lockdep|blocked for more than|soft lockup|hard LOCKUP|self-detected stall|rcu: INFO|UBSAN|KASAN|unable to handle|use-after-free|bad page state'
 
+# Doorbell mode of the pass a suite runs (trapped or mapped): chk_load makes it the default
+# of new instances (module parameter doorbell_mode); the clients follow the instance.
+CHK_DOORBELLS=trapped
+
 chk_loops=()
 chk_files=()
 chk_uuids=()
@@ -50,7 +54,29 @@ chk_load() {
 		rmmod vnvme || return 1
 	fi
 	ko=$(chk_module) || { echo "no vnvme.ko for $(uname -r)"; return 1; }
-	insmod "$ko" "$@"
+	insmod "$ko" "doorbell_mode=$CHK_DOORBELLS" "$@"
+}
+
+# chk_doorbell_opts UUID: the client option that matches the instance's doorbell mode.
+chk_doorbell_opts() {
+	[[ $(cat "$CHK_DEVICES/$1/vnvme/doorbell_mode" 2>/dev/null) == mapped ]] &&
+		echo "--doorbells mapped"
+	return 0
+}
+
+# chk_mode_prefix: case-name prefix of the pass ("" trapped, "mapped_" mapped).
+chk_mode_prefix() {
+	[[ $CHK_DOORBELLS == mapped ]] && echo mapped_
+	return 0
+}
+
+# chk_poller_gone UUID: once the client closed the device no poller thread is left.
+chk_poller_gone() {
+	local state
+	state=$(cat "$CHK_DEVICES/$1/vnvme/doorbell_poller" 2>/dev/null) || return 0
+	[[ $state == none* ]] && return 0
+	echo "doorbell poller of $1 still there after the client closed it: $state"
+	return 1
 }
 
 chk_remove_all() {
@@ -120,7 +146,8 @@ chk_pinned_zero() {
 # chk_verified_io UUID NSID: a fresh client writes a stamped pattern and reads it back.
 chk_verified_io() {
 	local out
-	out=$(timeout 300 "$CHK_CLI" "$1" verify-io "$2" --lba-count 256 --bs 16k --qd 4 --seed "$RANDOM" 2>&1) && return 0
+	# shellcheck disable=SC2046 # the option is two words or none
+	out=$(timeout 300 "$CHK_CLI" $(chk_doorbell_opts "$1") "$1" verify-io "$2" --lba-count 256 --bs 16k --qd 4 --seed "$RANDOM" 2>&1) && return 0
 	echo "verified write+read on $1 namespace $2 failed: $out"
 	return 1
 }
@@ -158,8 +185,10 @@ post_check() {
 	local uuid=$1 nsid=$2 removed=${3:-} fail=0
 	if [[ $removed != removed ]]; then
 		chk_pinned_zero "$uuid" || fail=1
+		chk_poller_gone "$uuid" || fail=1
 		chk_verified_io "$uuid" "$nsid" || fail=1
 		chk_pinned_zero "$uuid" || fail=1
+		chk_poller_gone "$uuid" || fail=1
 		chk_remove "$uuid" || fail=1
 	elif [[ -e $CHK_DEVICES/$uuid ]]; then
 		echo "$uuid was to be removed but still exists"

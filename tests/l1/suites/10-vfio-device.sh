@@ -115,6 +115,11 @@ cleanup() {
 }
 
 # cli_case NAME EXPECTED_STATUS CLI_ARGS...: run vnvme-vfio, show its output as diagnostics.
+# tc_file_echo VALUE FILE: write VALUE to a sysfs FILE.
+tc_file_echo() {
+	echo "$1" >"$2"
+}
+
 cli_case() {
 	local name=$1 want=$2 status output
 	shift 2
@@ -210,6 +215,23 @@ elif step "mdev_instances_created" eval 'create_instance && create_instance'; th
 		${VNVME_VFIO_ARGS:-} "${instances[0]}" 2>&1)
 	wait $! || ktap_diag "vfio_device_test exited with status $?"
 	cli_cases "${instances[1]}" "$have_ns"
+	# Mapped doorbells: a third instance switched to mapped mode (changeable while nobody
+	# has it open; the test's last case removed the first), region info and mmap of BAR0
+	# again, and the client writing doorbells into the page.
+	if step "mapped_instance_created" create_instance &&
+		mapped=${instances[-1]} &&
+		step "doorbell_mode_mapped" tc_file_echo mapped "$MDEV_DEVICES/$mapped/vnvme/doorbell_mode"; then
+		((have_ns)) && attach_namespace "$mapped"
+		fold_ktap mapped_ vfio_device_test_mapped_completed < <(timeout 600 "$TEST_BIN" \
+			"${args[@]}" --case region_bar0,bar0_doorbell_mmap "$mapped" 2>&1)
+		if ((have_ns)); then
+			cli_case cli_verify_io_mapped_poll 0 "$mapped" --doorbells mapped --poll \
+				verify-io 1 --lba-count 2048 --queues 2 --qd 8
+			cli_case cli_bench_mapped_poll 0 "$mapped" --doorbells mapped --poll \
+				bench 1 --rw randread --bs 4k --qd 8 --ios 4000
+		fi
+		cli_case cli_mapped_on_trapped_instance 3 "${instances[1]}" --doorbells mapped info
+	fi
 fi
 step "mdev_instances_removed" cleanup
 if ((loaded_vnvme)); then

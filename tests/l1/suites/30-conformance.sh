@@ -44,12 +44,32 @@ if ! setup >"$out" 2>&1; then
 	exit
 fi
 rm -f "$out"
-ktap_diag "instance $uuid"
-fold_ktap < <(timeout 1000 "$CHK_BIN/conformance" --set attach_ns=2 --set ro_nsid=3 \
-	--set nsid_4k=4 --set large_uuid="$large_uuid" "$uuid" 2>&1)
-if out=$(post_check "$uuid" 1 2>&1); then
-	ktap_ok postconditions
+
+# One pass per doorbell mode, in this boot: the mapped pass names its cases mapped_*.
+run_pass() {
+	local prefix post
+	prefix=$(chk_mode_prefix)
+	ktap_diag "instance $uuid, $CHK_DOORBELLS doorbells"
+	# shellcheck disable=SC2046 # the option is two words or none
+	fold_ktap "$prefix" < <(timeout 1000 "$CHK_BIN/conformance" $(chk_doorbell_opts "$uuid") \
+		--set attach_ns=2 --set ro_nsid=3 --set nsid_4k=4 --set large_uuid="$large_uuid" \
+		"$uuid" 2>&1)
+	if post=$(post_check "$uuid" 1 2>&1); then
+		ktap_ok "${prefix}postconditions"
+	else
+		ktap_not_ok "${prefix}postconditions" "$post"
+	fi
+}
+
+run_pass
+CHK_DOORBELLS=mapped
+chk_kmsg_mark
+out=$(mktemp)
+if ! setup >"$out" 2>&1; then
+	ktap_not_ok mapped_setup "$(cat "$out")"
+	chk_unload >/dev/null
 else
-	ktap_not_ok postconditions "$out"
+	run_pass
 fi
+rm -f "$out"
 ktap_finish

@@ -85,7 +85,7 @@ backing_cleanup() {
 
 # begin_case NAME: fresh module, instance, healthy namespace 1. Sets uuid, l1.
 begin_case() {
-	case_name=$1
+	case_name=$(chk_mode_prefix)$1
 	case_start=$SECONDS
 	case_fail=()
 	case_faults=0
@@ -107,8 +107,9 @@ run_fault() {
 	local name=$1 log status=0
 	shift
 	log=$case_dir/$name.log
+	# shellcheck disable=SC2046 # the option is two words or none
 	timeout 900 "$FAULT" --health --timeout 600 --nsid 2 --set health_nsid=1 "$@" \
-		--case "$name" "$uuid" >"$log" 2>&1 || status=$?
+		$(chk_doorbell_opts "$uuid") --case "$name" "$uuid" >"$log" 2>&1 || status=$?
 	case_faults=$((case_faults + $(chk_sum_faults "$log")))
 	if ! grep -q "^ok 1 $name\\( \\|$\\)" "$log"; then
 		case_fail+=("$(grep -v '^KTAP\|^1\.\.' "$log" | tail -n 40)")
@@ -136,7 +137,7 @@ end_case() {
 }
 
 skip_case() {
-	ktap_skip "$1" "$2"
+	ktap_skip "$(chk_mode_prefix)$1" "$2"
 }
 
 have_dm() {
@@ -375,6 +376,75 @@ case_rmmod_while_open() {
 	end_case
 }
 
+# ---- the mapped doorbell page's poller (mapped pass only) ------------------------------
+
+case_poller_park_race() {
+	local l2
+	begin_case poller_park_race || { end_case; return; }
+	l2=$(chk_loop 64) && ns2 "$l2" && run_fault poller_park_race
+	end_case
+}
+
+# poller_field UUID FIELD: a field of vnvme/doorbell_poller ("STATE pid N parks N ...").
+poller_field() {
+	local -a f
+	read -r -a f <"$CHK_DEVICES/$1/vnvme/doorbell_poller" || return 1
+	case $2 in
+	state) echo "${f[0]}" ;;
+	pid) echo "${f[2]}" ;;
+	parks) echo "${f[4]}" ;;
+	esac
+}
+
+# CPU ticks (utime + stime, /proc/PID/stat fields 14 and 15) of a thread.
+cpu_ticks() {
+	local stat
+	local -a f
+	stat=$(<"/proc/$1/stat") || return 1
+	stat=${stat##*) }	# past the command name, which may hold spaces
+	read -r -a f <<<"$stat"
+	echo $((f[11] + f[12]))
+}
+
+# An idle instance costs ~0 CPU: a client brings the controller up (admin commands and I/O
+# queue creation ring doorbells through the page) and then sits idle with the device open;
+# once the poller has parked, its CPU time over 10 s must stay below 5 ticks (50 ms at
+# USER_HZ 100, i.e. 0.5% of one CPU).  The number is printed.
+case_poller_idle_cpu() {
+	local out client pid t0 t1 state i parks hz
+	begin_case poller_idle_cpu || { end_case; return; }
+	out=$case_dir/client
+	"$FAULT" busy "$uuid" >"$out" 2>&1 &
+	client=$!
+	if ! wait_line "$out" ready 120; then
+		case_fail+=("client not ready: $(cat "$out")")
+	else
+		for ((i = 0; i < 300; i++)); do
+			state=$(poller_field "$uuid" state)
+			[[ $state == parked ]] && break
+			sleep 0.1
+		done
+		pid=$(poller_field "$uuid" pid)
+		parks=$(poller_field "$uuid" parks)
+		hz=$(getconf CLK_TCK)
+		if [[ $state != parked || -z $pid || $pid == 0 ]]; then
+			case_fail+=("the poller did not park within 30 s of going idle: $(cat "$CHK_DEVICES/$uuid/vnvme/doorbell_poller")")
+		elif ! t0=$(cpu_ticks "$pid"); then
+			case_fail+=("no /proc/$pid/stat for the poller")
+		else
+			sleep 10
+			t1=$(cpu_ticks "$pid")
+			state=$(poller_field "$uuid" state)
+			ktap_diag "poller_idle_cpu: poller $pid used $((t1 - t0)) ticks (1/$hz s) in 10 s idle, $parks parks so far, now $state"
+			((t1 - t0 < 5)) || case_fail+=("the idle poller used $((t1 - t0)) ticks in 10 s")
+			[[ $state == parked ]] || case_fail+=("the idle poller did not stay parked: $state")
+		fi
+	fi
+	kill -9 "$client" 2>/dev/null
+	wait "$client" 2>/dev/null
+	end_case
+}
+
 # ---- main --------------------------------------------------------------------------------
 
 if ! chk_build fault; then
@@ -388,18 +458,24 @@ all_cases=(
 	delete_sq_drops_unstarted instances_isolated shutdown_io_stuck flush_errors write_zeroes_durable
 	remove_while_open sigkill_mid_io rmmod_while_open
 )
-for c in "${all_cases[@]}"; do
-	[[ -z ${VNVME_FAULT_CASES:-} || ",$VNVME_FAULT_CASES," == *",$c,"* ]] || continue
-	case $c in
-	dm_* | dma_* | reset_* | detach_* | delete_* | instances_* | shutdown_* | flush_* | write_zeroes_* | remove_* | \
-		sigkill_* | rmmod_*)
-		if ! have_dm; then
-			skip_case "$c" "dmsetup or the dm-mod/dm-flakey/dm-delay modules are missing"
-			continue
-		fi
-		;;
-	esac
-	"case_$c"
+# Every case in each doorbell mode, in this boot (the mapped pass names them mapped_*),
+# then the cases of the mapped page's poller.
+for CHK_DOORBELLS in trapped mapped; do
+	cases=("${all_cases[@]}")
+	[[ $CHK_DOORBELLS == mapped ]] && cases+=(poller_park_race poller_idle_cpu)
+	for c in "${cases[@]}"; do
+		[[ -z ${VNVME_FAULT_CASES:-} || ",$VNVME_FAULT_CASES," == *",$c,"* ]] || continue
+		case $c in
+		dm_* | dma_* | reset_* | detach_* | delete_* | instances_* | shutdown_* | flush_* | \
+			write_zeroes_* | remove_* | sigkill_* | rmmod_*)
+			if ! have_dm; then
+				skip_case "$c" "dmsetup or the dm-mod/dm-flakey/dm-delay modules are missing"
+				continue
+			fi
+			;;
+		esac
+		"case_$c"
+	done
 done
 ktap_diag "fault: faults injected $faults_total"
 ktap_finish

@@ -27,6 +27,7 @@
 #include <linux/bio.h>
 #include <linux/slab.h>
 #include <linux/iommu.h>
+#include <linux/mm.h>
 
 #include "vnvme.h"
 
@@ -175,6 +176,19 @@ bool vnvme_pincache_busy_locked(struct vnvme_pins *pins, u64 start, u64 end)
 	       xa_find(&pins->data, &index, (end - 1) >> PAGE_SHIFT, XA_PRESENT);
 }
 
+/*
+ * Can a bio carry the page?  A VFIO user may map device memory (another
+ * device's BAR, VM_PFNMAP) as guest memory: vfio_pin_pages() accepts it,
+ * but its "page" has no struct page behind it.  That data bounces.
+ */
+static bool vnvme_page_bio_safe(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	return pfn_valid(pfn) && !PageReserved(page) &&
+	       !is_zone_device_page(page);
+}
+
 /* Pins the page at pfn for a new entry with one user; NULL: bounce. */
 static struct vnvme_pin *vnvme_pincache_pin(struct vnvme_ctrl *ctrl,
 					    unsigned long pfn)
@@ -208,7 +222,8 @@ static struct vnvme_pin *vnvme_pincache_pin(struct vnvme_ctrl *ctrl,
 			     &pin->page);
 
 	spin_lock(&pins->lock);
-	if (ret == 1 && !vnvme_pins_revoked(pins, iova, iova + PAGE_SIZE)) {
+	if (ret == 1 && vnvme_page_bio_safe(pin->page) &&
+	    !vnvme_pins_revoked(pins, iova, iova + PAGE_SIZE)) {
 		pin->state = VNVME_PIN_PINNED;
 		spin_unlock(&pins->lock);
 		atomic_inc(&pins->data_pages);

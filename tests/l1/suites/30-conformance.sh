@@ -5,8 +5,10 @@
 # specification defines, phase tags, SQ head, CIDs, full queues, interrupts and coalescing,
 # asynchronous events, Abort, PRP and SGL layouts. Namespaces: 1 on a 64 MiB loop device
 # (512-byte blocks), 2 configured but disabled (attach events), 3 read-only, 4 with 4 KiB
-# blocks; and a vnvme-large instance (33 vectors) for Interrupt Vector Configuration. Then the postcondition: no pinned pages, verified I/O, removal, module unload and
-# a clean kernel log.
+# blocks; and a vnvme-large instance (33 vectors) for Interrupt Vector Configuration. The
+# cases run twice: with zero-copy (the default; the pin cache must have been used) and, as
+# bounce_*, with vnvme/zero_copy 0 (nothing pinned for data). Then the postcondition: no
+# pinned pages, verified I/O, removal, module unload and a clean kernel log.
 # vnvme-timeout: 1200
 set -u
 SUITE_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -45,8 +47,38 @@ if ! setup >"$out" 2>&1; then
 fi
 rm -f "$out"
 ktap_diag "instance $uuid"
-fold_ktap < <(timeout 1000 "$CHK_BIN/conformance" --set attach_ns=2 --set ro_nsid=3 \
-	--set nsid_4k=4 --set large_uuid="$large_uuid" "$uuid" 2>&1)
+run_conformance() {	# run_conformance [PREFIX]
+	fold_ktap "${1:-}" < <(timeout 1000 "$CHK_BIN/conformance" --set attach_ns=2 --set ro_nsid=3 \
+		--set nsid_4k=4 --set large_uuid="$large_uuid" "$uuid" 2>&1)
+}
+
+# pin_cache_count KEY: one counter of the instance's pin cache.
+pin_cache_count() {
+	awk -v k="$1" '$1 == k { print $2 }' "$CHK_DEVICES/$uuid/vnvme/pin_cache"
+}
+
+# Zero-copy (the default): the Read/Write data went through the pin cache.
+run_conformance
+misses=$(pin_cache_count misses)
+if [[ $(cat "$CHK_DEVICES/$uuid/vnvme/zero_copy") == 1 ]] && ((${misses:-0} > 0)); then
+	ktap_ok zero_copy_used
+	ktap_diag "pin cache: $(tr '\n' ' ' <"$CHK_DEVICES/$uuid/vnvme/pin_cache")"
+else
+	ktap_not_ok zero_copy_used "zero_copy $(cat "$CHK_DEVICES/$uuid/vnvme/zero_copy"), pin cache misses '$misses'"
+fi
+
+# The bounce path: the same cases again with zero_copy off (the device is closed now).
+if echo 0 >"$CHK_DEVICES/$uuid/vnvme/zero_copy" && echo 0 >"$CHK_DEVICES/$large_uuid/vnvme/zero_copy"; then
+	run_conformance bounce_
+	if [[ $(pin_cache_count misses) == "$misses" ]]; then
+		ktap_ok bounce_pinned_nothing
+	else
+		ktap_not_ok bounce_pinned_nothing "pin cache misses went from $misses to $(pin_cache_count misses)"
+	fi
+	echo 1 >"$CHK_DEVICES/$uuid/vnvme/zero_copy"
+else
+	ktap_not_ok bounce_pass "writing 0 to vnvme/zero_copy failed"
+fi
 if out=$(post_check "$uuid" 1 2>&1); then
 	ktap_ok postconditions
 else

@@ -30,7 +30,7 @@ ktap_start hostile
 
 setup_case() {
 	local name=$1 l1
-	if [[ $name == pinned_page_limit ]]; then
+	if [[ $name == pinned_page_limit || $name == pin_budget_many_pages ]]; then
 		chk_load max_pinned_pages=$PIN_LIMIT || return 1
 	else
 		chk_load || return 1

@@ -17,15 +17,8 @@ client=tools/vfio/vnvme-vfio
 jobs=("4k-randread-qd1 randread 4096 1" "4k-randread-qd32 randread 4096 32"
 	"128k-read-qd32 read 131072 32")
 
-modprobe vfio_iommu_type1
-modprobe mdev
-modprobe null_blk nr_devices=1 gb=4 bs=4096 irqmode=0
-insmod "build/kmod/$(uname -r)/vnvme.ko"
-uuid=$(cat /proc/sys/kernel/random/uuid)
-echo "$uuid" > /sys/class/mdev_bus/vnvme/mdev_supported_types/vnvme-small/create
-dev=/sys/bus/mdev/devices/$uuid
-echo /dev/nullb0 > "$dev/ns1/device_path"
-echo 1 > "$dev/ns1/enable"
+# shellcheck source=tools/bench.d/instance.sh
+source tools/bench.d/instance.sh
 
 results=$(mktemp)
 for ((round = 1; round <= rounds; round++)); do

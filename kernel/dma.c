@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dma.c - guest memory: pinned and mapped queue rings, and the bounce
- * buffers that carry command data between the guest and the block layer.
+ * dma.c - guest memory: pinned and mapped queue rings, the data pointer of
+ * a command, and the bounce buffers that carry command data between the
+ * guest and the block layer where the guest's own pages cannot
+ * (pincache.c holds those for zero-copy Read and Write).
  *
  * The guest is reached only through vfio_pin_pages() and vfio_dma_rw(), so
  * an address outside what the VFIO user mapped fails cleanly and becomes an
@@ -32,7 +34,8 @@
  * opened: a ring there, whether it lost its pages or is created while type1
  * is still unmapping, is reached through vfio_dma_rw(), which pins nothing.
  * QEMU unmaps guest RAM only where the firmware remaps it (PAM, SMRAM below
- * 1 MiB), where no guest keeps its queues.
+ * 1 MiB), where no guest keeps its queues.  Data pages (pincache.c) follow
+ * the same rule: a transfer in a revoked range bounces.
  *
  * Every ring being pinned, pinned or being unpinned is on pins.rings, so
  * dma_unmap also finds one that is not in a queue table yet; before it
@@ -50,6 +53,7 @@ void vnvme_pins_init(struct vnvme_ctrl *ctrl)
 	spin_lock_init(&ctrl->pins.lock);
 	INIT_LIST_HEAD(&ctrl->pins.rings);
 	init_waitqueue_head(&ctrl->pins.wait);
+	vnvme_pincache_init(&ctrl->pins);
 }
 
 /* A new VFIO user brings a new IOVA space: the old one's unmaps are moot. */
@@ -65,7 +69,7 @@ static u64 vnvme_ring_end(const struct vnvme_ring *ring)
 	return ring->iova + ((u64)ring->nr_pages << PAGE_SHIFT);
 }
 
-static bool vnvme_pins_revoked(struct vnvme_pins *pins, u64 start, u64 end)
+bool vnvme_pins_revoked(struct vnvme_pins *pins, u64 start, u64 end)
 {
 	unsigned int i;
 
@@ -102,13 +106,17 @@ static void vnvme_pins_revoke(struct vnvme_pins *pins, u64 start, u64 end)
 	r->end = max(r->end, end);
 }
 
-/* Is a ring in [start, end) being pinned or unpinned? */
+/*
+ * Is a ring in [start, end) being pinned or unpinned, or a data page there
+ * still pinned (in use) or being pinned or unpinned?
+ */
 static bool vnvme_pins_moving(struct vnvme_pins *pins, u64 start, u64 end)
 {
 	struct vnvme_ring *ring;
-	bool moving = false;
+	bool moving;
 
 	spin_lock(&pins->lock);
+	moving = vnvme_pincache_busy_locked(pins, start, end);
 	list_for_each_entry(ring, &pins->rings, node)
 		if (ring->pin_state != VNVME_RING_PINNED &&
 		    ring->iova < end && start < vnvme_ring_end(ring))
@@ -133,10 +141,8 @@ static int vnvme_ring_pin_pages(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring
 	unsigned int nr = ring->nr_pages;
 	int ret;
 
-	if (atomic_add_return(nr, &ctrl->pinned_pages) > vnvme_max_pinned_pages) {
-		ret = -ENOSPC;
-		goto err_account;
-	}
+	if (!vnvme_pins_charge(ctrl, nr))
+		return -ENOSPC;
 	ret = vfio_pin_pages(&ctrl->vdev, ring->iova, nr,
 			     IOMMU_READ | IOMMU_WRITE, ring->pages);
 	if (ret != nr) {
@@ -295,12 +301,14 @@ void vnvme_ring_teardown(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring)
 
 /*
  * dma_unmap: every pin in [iova, iova + len) is dropped before this returns,
- * and the range is remembered so that none is taken there again.
+ * and the range is remembered so that none is taken there again.  Data
+ * pages in use wait for their commands (pincache.c).
  */
 void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 {
 	struct vnvme_pins *pins = &ctrl->pins;
 	struct vnvme_ring *ring, *tmp;
+	LIST_HEAD(gone_data);
 	LIST_HEAD(gone);
 	u64 end;
 
@@ -308,6 +316,7 @@ void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 		end = U64_MAX;
 	spin_lock(&pins->lock);
 	vnvme_pins_revoke(pins, iova, end);
+	vnvme_pincache_revoke_locked(ctrl, iova, end, &gone_data);
 	list_for_each_entry(ring, &pins->rings, node) {
 		if (ring->pin_state != VNVME_RING_PINNED ||
 		    ring->iova >= end || iova >= vnvme_ring_end(ring))
@@ -318,6 +327,7 @@ void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 		list_add_tail(&ring->gone_node, &gone);
 	}
 	spin_unlock(&pins->lock);
+	vnvme_pincache_unpin_list(ctrl, &gone_data);
 
 	if (!list_empty(&gone)) {
 		/* Readers copy to or from a mapping only under RCU. */
@@ -331,7 +341,10 @@ void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len)
 				     "guest memory at %#llx-%#llx unmapped under live queues: they run unpinned from now on\n",
 				     iova, end - 1);
 	}
-	/* A pin or unpin under way in the range (another thread's) ends first. */
+	/*
+	 * A pin or unpin under way in the range (another thread's) ends
+	 * first, and so do the commands using data pages there.
+	 */
 	wait_event(pins->wait, !vnvme_pins_moving(pins, iova, end));
 }
 
@@ -427,9 +440,9 @@ bool vnvme_bounce_available(struct vnvme_ctrl *ctrl, bool admin)
 
 /*
  * Resolves the command's data pointer (PRP or SGL) for a transfer of len
- * bytes and allocates a bounce buffer for it.  Returns an NVMe status.
+ * bytes (> 0) into req->segs.  Returns an NVMe status.
  */
-u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
+static u16 vnvme_req_walk(struct vnvme_req *req, u32 len, bool to_guest)
 {
 	struct vnvme_ctrl *ctrl = req->sq->ctrl;
 	u8 psdt = VNVME_SQE_PSDT(req->cmd.flags);
@@ -438,11 +451,8 @@ u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
 		.opaque = ctrl,
 		.max_list_reads = VNVME_MAX_LIST_READS,
 	};
-	unsigned int i;
 	u16 status;
 
-	if (len == 0)
-		return VNVME_SC_SUCCESS;
 	/* SGLs are for I/O commands only on a PCIe controller. */
 	if (psdt == 3 || (psdt && req->sq->qid == 0))
 		return VNVME_SC_INVALID_FIELD | VNVME_SC_DNR;
@@ -463,6 +473,15 @@ u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
 	if (status)
 		return status | VNVME_SC_DNR;
 	req->nr_segs = walk.nr_segs;
+	return VNVME_SC_SUCCESS;
+}
+
+/* A bounce buffer for the request's len bytes.  Returns an NVMe status. */
+static u16 vnvme_req_alloc_bounce(struct vnvme_req *req, u32 len,
+				  bool to_guest)
+{
+	struct vnvme_ctrl *ctrl = req->sq->ctrl;
+	unsigned int i;
 
 	req->nr_pages = DIV_ROUND_UP(len, PAGE_SIZE);
 	req->pages = kcalloc(req->nr_pages, sizeof(*req->pages), GFP_KERNEL);
@@ -484,11 +503,94 @@ u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
 	return VNVME_SC_SUCCESS;
 }
 
+/*
+ * Resolves the command's data pointer for a transfer of len bytes and
+ * allocates a bounce buffer for it.  Returns an NVMe status.
+ */
+u16 vnvme_req_map_data(struct vnvme_req *req, u32 len, bool to_guest)
+{
+	u16 status;
+
+	if (len == 0)
+		return VNVME_SC_SUCCESS;
+	status = vnvme_req_walk(req, len, to_guest);
+	return status ? status : vnvme_req_alloc_bounce(req, len, to_guest);
+}
+
+/*
+ * Can the extents go to bdev as they are?  The rules of direct I/O: every
+ * extent starts at the queue's DMA alignment and is whole logical blocks
+ * (so any split the block layer makes falls on a block), no bit bucket.
+ */
+static bool vnvme_req_bio_shaped(const struct vnvme_req *req,
+				 struct block_device *bdev)
+{
+	unsigned int addr_mask = bdev_dma_alignment(bdev);
+	unsigned int len_mask = bdev_logical_block_size(bdev) - 1;
+	unsigned int s;
+
+	for (s = 0; s < req->nr_segs; s++) {
+		const struct vnvme_dma_seg *seg = &req->segs[s];
+
+		if (seg->bit_bucket || (seg->addr & addr_mask) ||
+		    (seg->len & len_mask))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Read and Write: as vnvme_req_map_data(), but with zero-copy on and
+ * extents a bio can carry, the request holds the guest's own pages
+ * (req->pins) instead of a bounce buffer.
+ */
+u16 vnvme_req_map_bio_data(struct vnvme_req *req, u32 len, bool to_guest,
+			   struct block_device *bdev)
+{
+	struct vnvme_ctrl *ctrl = req->sq->ctrl;
+	u16 status;
+
+	if (len == 0)
+		return VNVME_SC_SUCCESS;
+	status = vnvme_req_walk(req, len, to_guest);
+	if (status)
+		return status;
+	if (READ_ONCE(ctrl->zero_copy)) {
+		if (vnvme_req_bio_shaped(req, bdev) && vnvme_pincache_get(req)) {
+			req->len = len;
+			req->to_guest = to_guest;
+			return VNVME_SC_SUCCESS;
+		}
+		atomic64_inc(&ctrl->pins.fallbacks);
+	}
+	return vnvme_req_alloc_bounce(req, len, to_guest);
+}
+
+/*
+ * The command's backing I/O is over; its completion is about to be posted
+ * (or dropped, discard).  Bounced read data and admin output go to the
+ * guest; zero-copy pages go back to the cache, and a command whose pages
+ * dma_unmap revoked meanwhile fails: the data may not be where the guest
+ * looks for it.
+ */
+void vnvme_req_data_done(struct vnvme_req *req, bool discard)
+{
+	if (req->pins) {
+		if (vnvme_pincache_put(req) && req->status == VNVME_SC_SUCCESS)
+			req->status = VNVME_SC_DATA_XFER_ERROR;
+		return;
+	}
+	if (!discard && req->to_guest && req->status == VNVME_SC_SUCCESS)
+		req->status = vnvme_req_copy_data(req, true);
+}
+
 void vnvme_req_free_data(struct vnvme_req *req)
 {
 	unsigned int i;
 
-	if (req->pages) {
+	if (req->pins) {
+		vnvme_pincache_free(req);
+	} else if (req->pages) {
 		for (i = 0; i < req->nr_pages; i++)
 			if (req->pages[i])
 				__free_page(req->pages[i]);

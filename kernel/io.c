@@ -2,7 +2,9 @@
 /*
  * io.c - the NVM command set on a backing block device.
  *
- * Read and Write become asynchronous bios on the request's bounce buffer.
+ * Read and Write become asynchronous bios on the guest's own pages
+ * (zero-copy, pincache.c) or, where those cannot make a bio, on the
+ * request's bounce buffer.
  * Flush, Write Zeroes, Dataset Management, Compare and Verify run
  * synchronously in a work item of their own so they never stall the SQ.
  * Those without a data transfer for MDTS to bound have limits of their own,
@@ -140,6 +142,35 @@ static struct bio *vnvme_io_build_bio(struct vnvme_req *req,
 	return bio;
 }
 
+/* A bio on the guest's pages: each extent, piece by page-sized piece. */
+static struct bio *vnvme_io_build_guest_bio(struct vnvme_req *req,
+					    struct block_device *bdev,
+					    blk_opf_t opf, sector_t sector)
+{
+	unsigned int s, i = 0;
+	struct bio *bio;
+
+	bio = bio_alloc(bdev, req->nr_pages, opf, GFP_KERNEL);
+	bio->bi_iter.bi_sector = sector;
+	for (s = 0; s < req->nr_segs; s++) {
+		u64 addr = req->segs[s].addr;
+		u32 left = req->segs[s].len;
+
+		while (left) {
+			u32 off = offset_in_page(addr);
+			u32 n = min_t(u32, left, PAGE_SIZE - off);
+
+			if (bio_add_page(bio, req->pages[i++], n, off) != n) {
+				bio_put(bio);
+				return NULL;
+			}
+			addr += n;
+			left -= n;
+		}
+	}
+	return bio;
+}
+
 /* Durable on completion: FUA, or no volatile write cache to hold it. */
 static bool vnvme_io_durable(struct vnvme_req *req)
 {
@@ -161,11 +192,12 @@ static u16 vnvme_io_rw(struct vnvme_req *req, u64 slba, u32 nlb)
 		return DNR(VNVME_SC_NS_WRITE_PROTECTED);
 	if (len > (PAGE_SIZE << ctrl->mdts))
 		return DNR(VNVME_SC_INVALID_FIELD);
-	status = vnvme_req_map_data(req, len, !is_write);
+	status = vnvme_req_map_bio_data(req, len, !is_write, b->bdev.bdev);
 	if (status)
 		return status;
 	if (is_write) {
-		status = vnvme_req_copy_data(req, false);
+		status = req->pins ? VNVME_SC_SUCCESS :
+			 vnvme_req_copy_data(req, false);
 		if (status)
 			return status;
 		opf = REQ_OP_WRITE;
@@ -175,8 +207,12 @@ static u16 vnvme_io_rw(struct vnvme_req *req, u64 slba, u32 nlb)
 		opf = REQ_OP_READ;
 	}
 
-	bio = vnvme_io_build_bio(req, b->bdev.bdev, req->pages, len, opf,
-				 vnvme_lba_to_sector(b, slba));
+	if (req->pins)
+		bio = vnvme_io_build_guest_bio(req, b->bdev.bdev, opf,
+					       vnvme_lba_to_sector(b, slba));
+	else
+		bio = vnvme_io_build_bio(req, b->bdev.bdev, req->pages, len,
+					 opf, vnvme_lba_to_sector(b, slba));
 	if (!bio)
 		return VNVME_SC_INTERNAL;
 	bio->bi_private = req;

@@ -33,7 +33,7 @@ MODULE_PARM_DESC(subsys_id, "PCI subsystem ID");
 
 unsigned int vnvme_max_pinned_pages = 4096;
 module_param_named(max_pinned_pages, vnvme_max_pinned_pages, uint, 0444);
-MODULE_PARM_DESC(max_pinned_pages, "Guest pages one instance may keep pinned (queue rings), default 4096");
+MODULE_PARM_DESC(max_pinned_pages, "Guest pages one instance may keep pinned (queue rings and zero-copy data), default 4096");
 
 unsigned int vnvme_max_bounce_pages = 8192;
 module_param_named(max_bounce_pages, vnvme_max_bounce_pages, uint, 0444);
@@ -46,6 +46,10 @@ MODULE_PARM_DESC(shadow_doorbells, "Offer Doorbell Buffer Config (OACS bit 8) so
 bool vnvme_inline_fetch = true;
 module_param_named(inline_fetch, vnvme_inline_fetch, bool, 0644);
 MODULE_PARM_DESC(inline_fetch, "A doorbell write fetches an idle I/O queue itself instead of waking its worker, default Y");
+
+bool vnvme_zero_copy = true;
+module_param_named(zero_copy, vnvme_zero_copy, bool, 0644);
+MODULE_PARM_DESC(zero_copy, "Read and Write run on the guest's pages, pinned and cached, instead of bounce buffers: the default of new instances (sysfs vnvme/zero_copy), default Y");
 
 static struct vnvme_type vnvme_types[] = {
 	{

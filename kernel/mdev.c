@@ -73,6 +73,7 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	ctrl->cntlid = id;
 	ctrl->nr_vectors = ctrl->type->nr_io_queues + 1;
 	ctrl->mdts = 7;
+	ctrl->zero_copy = vnvme_zero_copy;
 	mutex_init(&ctrl->open_lock);
 	mutex_init(&ctrl->lock);
 	mutex_init(&ctrl->queue_lock);
@@ -332,10 +333,10 @@ static void vnvme_request(struct vfio_device *vdev, unsigned int count)
 }
 
 /*
- * The guest memory backing [iova, iova + length) is going away.  Data moves
- * through bounce buffers, so only queue rings and the shadow doorbell pages
- * hold pins; they are dropped before we return and pinned again on their
- * next use.
+ * The guest memory backing [iova, iova + length) is going away.  Queue
+ * rings, the shadow doorbell pages and zero-copy data pages hold pins; all
+ * are dropped before we return, after the commands using data pages there
+ * have ended (dma.c, pincache.c).
  */
 static void vnvme_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {

@@ -252,6 +252,7 @@ static int vnvme_nl_fill_instance(struct sk_buff *skb, struct vnvme_ctrl *ctrl,
 	    nla_put_u8(skb, VNVME_ATTR_OPENED, opened) ||
 	    nla_put_u32(skb, VNVME_ATTR_PINNED_PAGES,
 			atomic_read(&ctrl->pinned_pages)) ||
+	    nla_put_u8(skb, VNVME_ATTR_ZERO_COPY, READ_ONCE(ctrl->zero_copy)) ||
 	    vnvme_nl_put_namespaces(skb, ctrl)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -337,6 +338,28 @@ static int vnvme_nl_put_status_counts(struct sk_buff *skb,
 	return 0;
 }
 
+static int vnvme_nl_put_pin_cache(struct sk_buff *skb, struct vnvme_pins *pins)
+{
+	struct nlattr *nest = nla_nest_start(skb, VNVME_ATTR_PIN_CACHE);
+
+	if (!nest ||
+	    nla_put_u32(skb, VNVME_PIN_CACHE_ATTR_PAGES,
+			atomic_read(&pins->data_pages)) ||
+	    nla_put_u64_64bit(skb, VNVME_PIN_CACHE_ATTR_HITS,
+			      atomic64_read(&pins->hits), VNVME_PIN_CACHE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VNVME_PIN_CACHE_ATTR_MISSES,
+			      atomic64_read(&pins->misses), VNVME_PIN_CACHE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VNVME_PIN_CACHE_ATTR_EVICTIONS,
+			      atomic64_read(&pins->evictions),
+			      VNVME_PIN_CACHE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, VNVME_PIN_CACHE_ATTR_BOUNCE_FALLBACKS,
+			      atomic64_read(&pins->fallbacks),
+			      VNVME_PIN_CACHE_ATTR_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int vnvme_nl_fill_stats(struct sk_buff *skb, struct vnvme_ctrl *ctrl,
 			       struct netlink_callback *cb,
 			       struct genl_info *info)
@@ -376,7 +399,8 @@ static int vnvme_nl_fill_stats(struct sk_buff *skb, struct vnvme_ctrl *ctrl,
 	}
 	nla_nest_end(skb, nest);
 
-	if (vnvme_nl_put_status_counts(skb, ctrl))
+	if (vnvme_nl_put_status_counts(skb, ctrl) ||
+	    vnvme_nl_put_pin_cache(skb, &ctrl->pins))
 		goto cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
@@ -395,10 +419,13 @@ static size_t vnvme_nl_stats_size(void)
 	size_t status = nla_total_size(0) + nla_total_size(sizeof(u16)) +
 			nla_total_size_64bit(sizeof(u64));
 
+	size_t pin_cache = nla_total_size(0) + nla_total_size(sizeof(u32)) +
+			   4 * nla_total_size_64bit(sizeof(u64));
+
 	return nla_total_size(VNVME_UUID_LEN) + nla_total_size(sizeof(u32)) +
 	       3 * nla_total_size(0) +
 	       (VNVME_MAX_QUEUES + VNVME_MAX_NS) * entry +
-	       VNVME_STATUS_SLOTS * status;
+	       VNVME_STATUS_SLOTS * status + pin_cache;
 }
 
 /* ---- Requests ----------------------------------------------------------- */
@@ -561,6 +588,10 @@ static int vnvme_nl_reset_stats_doit(struct sk_buff *skb,
 		vnvme_nl_io_stats_reset(&ctrl->ns_stats[i]);
 	for (i = 0; i < VNVME_STATUS_SLOTS; i++)
 		atomic64_set(&ctrl->status_counts[i], 0);
+	atomic64_set(&ctrl->pins.hits, 0);
+	atomic64_set(&ctrl->pins.misses, 0);
+	atomic64_set(&ctrl->pins.evictions, 0);
+	atomic64_set(&ctrl->pins.fallbacks, 0);
 	/* Under the lock: once it is dropped the instance may go away. */
 	dev_info(vnvme_dev(ctrl), "statistics reset over netlink\n");
 	mutex_unlock(&vnvme_nl_lock);

@@ -700,7 +700,8 @@ void vnvme_req_complete(struct vnvme_req *req)
 	 * is better done by the CQ worker, beside the fetcher.
 	 */
 	if (in_task() && READ_ONCE(sq->fetcher) == current &&
-	    (!req->to_guest || req->len <= VNVME_OWN_POST_MAX_COPY)) {
+	    (!req->to_guest || req->pins ||
+	     req->len <= VNVME_OWN_POST_MAX_COPY)) {
 		llist_add(&req->done_node, &cq->done);
 		sq->post_own = true;
 		return;
@@ -820,8 +821,7 @@ static void vnvme_cq_drain(struct vnvme_cq *cq)
 	done = llist_reverse_order(llist_del_all(&cq->done));
 	llist_for_each_entry_safe(req, tmp, done, done_node) {
 		/* Read data and admin output reach the guest before the CQE. */
-		if (!discard && req->to_guest && req->status == VNVME_SC_SUCCESS)
-			req->status = vnvme_req_copy_data(req, true);
+		vnvme_req_data_done(req, discard);
 		if (!discard && req->status != VNVME_SC_SUCCESS)
 			vnvme_error_log_add(cq->ctrl, req);
 		list_add_tail(&req->overflow_node, &ready);

@@ -52,6 +52,8 @@ static void vnvme_ctrl_disable(struct vnvme_ctrl *ctrl)
 	    (ctrl->csts & VNVME_CSTS_SHST_MASK) != VNVME_CSTS_SHST_CMPLT)
 		ctrl->smart.unsafe_shutdowns++;
 	vnvme_queues_delete_all(ctrl);
+	/* No command holds a data page now: a disabled controller pins none. */
+	vnvme_pincache_drop_all(ctrl);
 	vnvme_admin_reset(ctrl);
 	memset(ctrl->db, 0, sizeof(ctrl->db));
 	ctrl->fatal_pending = false;

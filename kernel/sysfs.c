@@ -66,7 +66,7 @@ static DEVICE_ATTR_RO(shadow_doorbells);
 static ssize_t features_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "serial,model,firmware,mdts,ns_device_path,ns_enable,ns_readonly,doorbell_mode\n");
+	return sysfs_emit(buf, "serial,model,firmware,mdts,ns_device_path,ns_enable,ns_readonly,doorbell_mode,zero_copy\n");
 }
 static DEVICE_ATTR_RO(features);
 
@@ -193,6 +193,50 @@ static ssize_t doorbell_poller_show(struct device *dev,
 	return vnvme_dbpage_show(vnvme_dev_ctrl(dev), buf);
 }
 static DEVICE_ATTR_RO(doorbell_poller);
+/* Zero-copy Read/Write (pincache.c); set before the VFIO user opens it. */
+static ssize_t zero_copy_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(vnvme_dev_ctrl(dev)->zero_copy));
+}
+
+static ssize_t zero_copy_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct vnvme_ctrl *ctrl = vnvme_dev_ctrl(dev);
+	bool on;
+
+	if (kstrtobool(buf, &on)) {
+		dev_err(dev, "zero_copy takes 0 or 1\n");
+		return -EINVAL;
+	}
+	mutex_lock(&ctrl->open_lock);
+	if (ctrl->opened) {
+		mutex_unlock(&ctrl->open_lock);
+		dev_err(dev, "zero_copy cannot change while a VFIO user has the device open\n");
+		return -EBUSY;
+	}
+	WRITE_ONCE(ctrl->zero_copy, on);
+	mutex_unlock(&ctrl->open_lock);
+	return count;
+}
+static DEVICE_ATTR_RW(zero_copy);
+
+/* The pin cache: pages it holds, and what happened to Read/Write data. */
+static ssize_t pin_cache_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct vnvme_pins *pins = &vnvme_dev_ctrl(dev)->pins;
+
+	return sysfs_emit(buf, "pages %d\nhits %lld\nmisses %lld\nevictions %lld\nbounce_fallbacks %lld\n",
+			  atomic_read(&pins->data_pages),
+			  atomic64_read(&pins->hits),
+			  atomic64_read(&pins->misses),
+			  atomic64_read(&pins->evictions),
+			  atomic64_read(&pins->fallbacks));
+}
+static DEVICE_ATTR_RO(pin_cache);
 
 static struct attribute *vnvme_ctrl_attrs[] = {
 	&dev_attr_state.attr,
@@ -207,6 +251,8 @@ static struct attribute *vnvme_ctrl_attrs[] = {
 	&dev_attr_mdts.attr,
 	&dev_attr_doorbell_mode.attr,
 	&dev_attr_doorbell_poller.attr,
+	&dev_attr_zero_copy.attr,
+	&dev_attr_pin_cache.attr,
 	NULL,
 };
 

@@ -20,6 +20,7 @@
 #include <linux/completion.h>
 #include <linux/wait.h>
 #include <linux/uuid.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 
@@ -234,6 +235,7 @@ struct vnvme_cqe {
 
 struct vnvme_ctrl;
 struct vnvme_req;
+struct vnvme_pin;
 
 /* An mdev type: a profile with its own queue-pair and vector budget. */
 struct vnvme_type {
@@ -280,9 +282,10 @@ struct vnvme_iova_range {
 #define VNVME_SYNC_CMDS_ACTIVE	16
 
 /*
- * Guest memory this controller holds pinned (dma.c).  lock guards the ring
- * list, the pin states and the revoked ranges, never a pin itself; wait is
- * woken when a pin or unpin ends.  Ring readers use RCU.
+ * Guest memory this controller holds pinned (dma.c, pincache.c).  lock
+ * guards the ring list, the pin states, the revoked ranges and the data pin
+ * cache (data, lru), never a pin itself; wait is woken when a pin or unpin
+ * ends.  Ring readers use RCU.
  */
 struct vnvme_pins {
 	spinlock_t		lock;
@@ -290,6 +293,15 @@ struct vnvme_pins {
 	wait_queue_head_t	wait;
 	struct vnvme_iova_range	revoked[VNVME_REVOKED_RANGES];
 	unsigned int		nr_revoked;
+
+	/* Zero-copy data pages (pincache.c): struct vnvme_pin by IOVA pfn. */
+	struct xarray		data;
+	struct list_head	lru;		/* unused entries, oldest first */
+	atomic_t		data_pages;	/* pinned data pages, cached or used */
+	atomic64_t		hits;
+	atomic64_t		misses;
+	atomic64_t		evictions;
+	atomic64_t		fallbacks;	/* Read/Write that bounced anyway */
 };
 
 /*
@@ -491,6 +503,7 @@ struct vnvme_ctrl {
 	u8			mdts;
 	bool			opened;
 	struct mutex		open_lock;	/* opened, identity knobs */
+	bool			zero_copy;	/* Read/Write bios on guest pages */
 	/*
 	 * Every work item of this controller: queue workers, CQ posting,
 	 * synchronous commands, fatal_work.  One workqueue per controller, so
@@ -532,7 +545,7 @@ struct vnvme_ctrl {
 	struct mutex		queue_lock;
 	struct vnvme_sq __rcu	*sqs[VNVME_MAX_QUEUES];
 	struct vnvme_cq __rcu	*cqs[VNVME_MAX_QUEUES];
-	atomic_t		pinned_pages;	/* queue rings */
+	atomic_t		pinned_pages;	/* queue rings and data pins */
 	struct vnvme_pins	pins;
 	atomic_t		bounce_pages;	/* data buffers in flight */
 	atomic_t		admin_bounce_pages;	/* of those, admin commands' */
@@ -587,13 +600,18 @@ struct vnvme_req {
 	u64			start_ns;
 	u64			slba;
 
-	/* data: a bounce buffer of whole pages, copied to the guest at completion */
+	/*
+	 * data: a bounce buffer of whole pages, copied to the guest at
+	 * completion; or, zero-copy (pins set), the guest's own pages, one
+	 * per page-sized piece of segs in order, pins[i] holding pages[i].
+	 */
 	bool			to_guest;
 	u32			len;
 	unsigned int		nr_pages;
 	unsigned int		nr_segs;	/* beside nr_pages: 192 bytes in all */
 	struct page		**pages;
 	struct vnvme_dma_seg	*segs;
+	struct vnvme_pin	**pins;
 
 	/* On cq->done while it is posted; on sq->free_reqs while it is free. */
 	struct llist_node	done_node;
@@ -621,6 +639,7 @@ extern unsigned int vnvme_max_pinned_pages;
 extern unsigned int vnvme_max_bounce_pages;
 extern bool vnvme_shadow_doorbells;
 extern bool vnvme_inline_fetch;
+extern bool vnvme_zero_copy;
 extern ushort vnvme_vendor_id;
 extern ushort vnvme_device_id;
 extern ushort vnvme_subsys_vendor_id;
@@ -662,6 +681,7 @@ bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid);
 void vnvme_pins_init(struct vnvme_ctrl *ctrl);
 void vnvme_pins_forget_revoked(struct vnvme_ctrl *ctrl);
 void vnvme_pins_dma_unmap(struct vnvme_ctrl *ctrl, u64 iova, u64 len);
+bool vnvme_pins_revoked(struct vnvme_pins *pins, u64 start, u64 end);
 int vnvme_ring_setup(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring,
 		     u64 iova, size_t len);
 void vnvme_ring_teardown(struct vnvme_ctrl *ctrl, struct vnvme_ring *ring);
@@ -675,6 +695,21 @@ void vnvme_req_free_data(struct vnvme_req *req);
 void vnvme_req_fill(struct vnvme_req *req, const void *src, size_t len);
 void vnvme_req_extract(struct vnvme_req *req, void *dst, size_t len);
 bool vnvme_bounce_available(struct vnvme_ctrl *ctrl, bool admin);
+u16 vnvme_req_map_bio_data(struct vnvme_req *req, u32 len, bool to_guest,
+			   struct block_device *bdev);
+void vnvme_req_data_done(struct vnvme_req *req, bool discard);
+
+/* pincache.c */
+void vnvme_pincache_init(struct vnvme_pins *pins);
+bool vnvme_pincache_get(struct vnvme_req *req);
+bool vnvme_pincache_put(struct vnvme_req *req);
+void vnvme_pincache_free(struct vnvme_req *req);
+bool vnvme_pins_charge(struct vnvme_ctrl *ctrl, unsigned int nr);
+void vnvme_pincache_revoke_locked(struct vnvme_ctrl *ctrl, u64 start, u64 end,
+				  struct list_head *gone);
+void vnvme_pincache_unpin_list(struct vnvme_ctrl *ctrl, struct list_head *gone);
+bool vnvme_pincache_busy_locked(struct vnvme_pins *pins, u64 start, u64 end);
+void vnvme_pincache_drop_all(struct vnvme_ctrl *ctrl);
 
 /* dbbuf.c */
 void vnvme_dbbuf_init(struct vnvme_ctrl *ctrl);

@@ -316,6 +316,7 @@ static void json_instance(struct vn_json *j, const struct vn_instance *in)
 	vn_json_u64(j, "io_queues", in->io_queues);
 	vn_json_bool(j, "opened", in->opened);
 	vn_json_u64(j, "pinned_pages", in->pinned_pages);
+	vn_json_bool(j, "zero_copy", in->zero_copy);
 	vn_json_arr_open(j, "namespaces");
 	for (i = 0; i < in->nr_ns; i++) {
 		const struct vn_ns_info *ns = &in->ns[i];
@@ -431,6 +432,7 @@ static int cmd_show(int argc, char **argv)
 	printf("I/O queues:    %u created, %u at most\n", in->io_queues,
 	       in->max_io_queues);
 	printf("pinned pages:  %u\n", in->pinned_pages);
+	printf("zero-copy:     %s\n", in->zero_copy ? "on" : "off");
 	if (!vn_attr_read(in->uuid_str, "vnvme/features", buf, sizeof(buf)))
 		printf("features:      %s\n", buf);
 	printf("namespaces:%s\n", in->nr_ns ? "" : "    none");
@@ -783,6 +785,13 @@ static void json_stats(struct vn_json *j, const struct vn_stats *s)
 		vn_json_obj_close(j);
 	}
 	vn_json_arr_close(j);
+	vn_json_obj_open(j, "pin_cache");
+	vn_json_u64(j, "pages", s->pin_cache.pages);
+	vn_json_u64(j, "hits", s->pin_cache.hits);
+	vn_json_u64(j, "misses", s->pin_cache.misses);
+	vn_json_u64(j, "evictions", s->pin_cache.evictions);
+	vn_json_u64(j, "bounce_fallbacks", s->pin_cache.bounce_fallbacks);
+	vn_json_obj_close(j);
 	vn_json_obj_close(j);
 }
 
@@ -872,6 +881,11 @@ static void print_stats(const struct vn_stats *s)
 		printf("  status 0x%03x %-40s %llu\n", s->status[i].status,
 		       s->status[i].status ? vn_nvme_status_name(s->status[i].status) :
 		       "(any other)", (unsigned long long)s->status[i].count);
+	printf("  pin cache: %u pages, %llu hits, %llu misses, %llu evictions, %llu bounce fallbacks\n",
+	       s->pin_cache.pages, (unsigned long long)s->pin_cache.hits,
+	       (unsigned long long)s->pin_cache.misses,
+	       (unsigned long long)s->pin_cache.evictions,
+	       (unsigned long long)s->pin_cache.bounce_fallbacks);
 	if (all.cmds) {
 		printf("  I/O latency:");
 		for (k = 0; k < all.nr_buckets; k++) {

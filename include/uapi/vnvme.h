@@ -10,10 +10,12 @@
  *   VNVME_CMD_GET_INSTANCE  do:   VNVME_ATTR_UUID -> one instance
  *                           dump: every instance
  *       reply: UUID, TYPE, STATE, SERIAL, MODEL, FIRMWARE, CNTLID, MDTS,
- *              MAX_IO_QUEUES, IO_QUEUES, OPENED, PINNED_PAGES, NAMESPACES
+ *              MAX_IO_QUEUES, IO_QUEUES, OPENED, PINNED_PAGES, NAMESPACES,
+ *              ZERO_COPY
  *   VNVME_CMD_GET_STATS     do:   VNVME_ATTR_UUID -> one instance
  *                           dump: every instance
- *       reply: UUID, LAT_BUCKETS, QUEUE_STATS, NS_STATS, STATUS_COUNTS
+ *       reply: UUID, LAT_BUCKETS, QUEUE_STATS, NS_STATS, STATUS_COUNTS,
+ *              PIN_CACHE
  *   VNVME_CMD_RESET_STATS   do:   VNVME_ATTR_UUID
  *   VNVME_CMD_EVENT         multicast on group "events", never requested
  *       EVENT, EVENT_SEQ, EVENT_TIME_NS, UUID and what changed (see
@@ -80,7 +82,7 @@ enum vnvme_attr {
 	VNVME_ATTR_MAX_IO_QUEUES,	/* u32: I/O queue pairs of the type */
 	VNVME_ATTR_IO_QUEUES,		/* u32: I/O submission queues the guest created */
 	VNVME_ATTR_OPENED,		/* u8: 1 while a VFIO user (a VM) has it open */
-	VNVME_ATTR_PINNED_PAGES,	/* u32: guest pages pinned for queue rings */
+	VNVME_ATTR_PINNED_PAGES,	/* u32: guest pages pinned (rings, data) */
 	VNVME_ATTR_NAMESPACES,		/* nest: VNVME_ATTR_NS (repeated) */
 	VNVME_ATTR_NS,			/* nest: enum vnvme_ns_attr */
 	VNVME_ATTR_LAT_BUCKETS,		/* u32: entries in every LAT_HIST */
@@ -104,6 +106,8 @@ enum vnvme_attr {
 	VNVME_ATTR_SUPPRESSED,
 	VNVME_ATTR_DEVICE_PATH,		/* string: backing device of an NS event */
 	VNVME_ATTR_SIZE,		/* u64: bytes, of an NS attached event */
+	VNVME_ATTR_ZERO_COPY,		/* u8: 1 if Read/Write use guest pages */
+	VNVME_ATTR_PIN_CACHE,		/* nest: enum vnvme_pin_cache_attr */
 
 	__VNVME_ATTR_MAX,
 	VNVME_ATTR_MAX = __VNVME_ATTR_MAX - 1
@@ -140,6 +144,21 @@ enum vnvme_stats_attr {
 
 	__VNVME_STATS_ATTR_MAX,
 	VNVME_STATS_ATTR_MAX = __VNVME_STATS_ATTR_MAX - 1
+};
+
+/* Inside VNVME_ATTR_PIN_CACHE: zero-copy data pages (sysfs vnvme/pin_cache). */
+enum vnvme_pin_cache_attr {
+	VNVME_PIN_CACHE_ATTR_UNSPEC,
+	VNVME_PIN_CACHE_ATTR_PAD,
+	VNVME_PIN_CACHE_ATTR_PAGES,	/* u32: data pages pinned now */
+	VNVME_PIN_CACHE_ATTR_HITS,	/* u64: page lookups that found it pinned */
+	VNVME_PIN_CACHE_ATTR_MISSES,	/* u64: page lookups that had to pin */
+	VNVME_PIN_CACHE_ATTR_EVICTIONS,	/* u64: unused pages unpinned for room */
+	/* u64: Reads and Writes that bounced while zero-copy was on */
+	VNVME_PIN_CACHE_ATTR_BOUNCE_FALLBACKS,
+
+	__VNVME_PIN_CACHE_ATTR_MAX,
+	VNVME_PIN_CACHE_ATTR_MAX = __VNVME_PIN_CACHE_ATTR_MAX - 1
 };
 
 /* Inside VNVME_ATTR_STATUS_COUNT: error completions with one status. */

@@ -6,15 +6,8 @@ cd "$(dirname "$0")/../.."
 seconds=${VNVME_BENCH_SECONDS:-5}
 client=tools/vfio/vnvme-vfio
 
-modprobe vfio_iommu_type1
-modprobe mdev
-modprobe null_blk nr_devices=1 gb=4 bs=4096 irqmode=0
-insmod "build/kmod/$(uname -r)/vnvme.ko"
-uuid=$(cat /proc/sys/kernel/random/uuid)
-echo "$uuid" > /sys/class/mdev_bus/vnvme/mdev_supported_types/vnvme-small/create
-dev=/sys/bus/mdev/devices/$uuid
-echo /dev/nullb0 > "$dev/ns1/device_path"
-echo 1 > "$dev/ns1/enable"
+# shellcheck source=tools/bench.d/instance.sh
+source tools/bench.d/instance.sh
 
 # Busy jiffies of the whole machine (user+nice+system+irq+softirq).
 busy() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }

@@ -384,6 +384,7 @@ static void parse_instance(struct nlattr **tb, void *item)
 	in->io_queues = (uint32_t)attr_uint(tb[VNVME_ATTR_IO_QUEUES]);
 	in->opened = attr_uint(tb[VNVME_ATTR_OPENED]);
 	in->pinned_pages = (uint32_t)attr_uint(tb[VNVME_ATTR_PINNED_PAGES]);
+	in->zero_copy = attr_uint(tb[VNVME_ATTR_ZERO_COPY]);
 	if (tb[VNVME_ATTR_NAMESPACES]) {
 		nla_for_each_nested(pos, tb[VNVME_ATTR_NAMESPACES], rem) {
 			if (nla_type(pos) != VNVME_ATTR_NS || in->nr_ns >= 16)
@@ -487,6 +488,19 @@ static void parse_stats(struct nlattr **tb, void *item)
 				(uint16_t)attr_uint(st[VNVME_STATUS_ATTR_STATUS]);
 			s->status[s->nr_status++].count =
 				attr_uint(st[VNVME_STATUS_ATTR_COUNT]);
+		}
+	}
+	if (tb[VNVME_ATTR_PIN_CACHE]) {
+		struct nlattr *pc[VNVME_PIN_CACHE_ATTR_MAX + 1];
+
+		if (nla_parse_nested(pc, VNVME_PIN_CACHE_ATTR_MAX, tb[VNVME_ATTR_PIN_CACHE],
+				     NULL) >= 0) {
+			s->pin_cache.pages = (uint32_t)attr_uint(pc[VNVME_PIN_CACHE_ATTR_PAGES]);
+			s->pin_cache.hits = attr_uint(pc[VNVME_PIN_CACHE_ATTR_HITS]);
+			s->pin_cache.misses = attr_uint(pc[VNVME_PIN_CACHE_ATTR_MISSES]);
+			s->pin_cache.evictions = attr_uint(pc[VNVME_PIN_CACHE_ATTR_EVICTIONS]);
+			s->pin_cache.bounce_fallbacks =
+				attr_uint(pc[VNVME_PIN_CACHE_ATTR_BOUNCE_FALLBACKS]);
 		}
 	}
 }

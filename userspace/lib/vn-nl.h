@@ -57,6 +57,7 @@ struct vn_instance {
 	uint32_t	io_queues;
 	bool		opened;
 	uint32_t	pinned_pages;
+	bool		zero_copy;
 	unsigned int	nr_ns;
 	struct vn_ns_info ns[16];
 };
@@ -87,6 +88,13 @@ struct vn_stats {
 		uint16_t status;
 		uint64_t count;
 	} status[32];
+	struct {
+		uint32_t pages;		/* data pages pinned now */
+		uint64_t hits;
+		uint64_t misses;
+		uint64_t evictions;
+		uint64_t bounce_fallbacks;
+	} pin_cache;
 };
 
 /* uuid NULL: every instance.  *out is malloc'ed (free()). */

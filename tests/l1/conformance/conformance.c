@@ -2991,6 +2991,17 @@ static void t_sgl_errors(struct tctx *c)
 
 /* ------------------------------------------------------------------------ */
 
+/* vnvme/zero_copy may change only while no VFIO user has the device open. */
+static void t_zero_copy_knob_busy(struct tctx *c)
+{
+	long before = tc_sysfs_long(c, "vnvme/zero_copy", -1);
+
+	if (!EXPECT(before == 0 || before == 1, "vnvme/zero_copy reads %ld", before))
+		return;
+	EXPECT_ERRNO(tc_sysfs_write(c, "vnvme/zero_copy", before ? "0" : "1"), EBUSY);
+	EXPECT_EQ(tc_sysfs_long(c, "vnvme/zero_copy", -1), before);
+}
+
 static const struct tcase cases[] = {
 	{ "reg_cap", t_reg_cap },
 	{ "reg_vs", t_reg_vs },
@@ -3059,6 +3070,7 @@ static const struct tcase cases[] = {
 	{ "sgl_data_block", t_sgl_data_block },
 	{ "sgl_segments", t_sgl_segments },
 	{ "sgl_errors", t_sgl_errors },
+	{ "zero_copy_knob_busy", t_zero_copy_knob_busy },
 };
 
 int main(int argc, char **argv)

@@ -336,44 +336,7 @@ static unsigned int reap(struct tctx *c, struct vnvme_queue *q, unsigned int n, 
 	return got;
 }
 
-/*
- * dma_unmap of all guest memory with I/O in flight (held in a suspended dm
- * device): the unmap must complete; with the memory mapped again before the
- * I/O resumes the commands complete (or the controller reports CFS); with it
- * still unmapped they fail or the controller is fatal.  Never a hang.
- */
-static void t_unmap_inflight(struct tctx *c)
-{
-	const char *dm = tc_get(c, "dm");
-	unsigned int round, got, errors;
-	uint32_t csts;
-
-	if (!dm) {
-		tc_skip(c, "no --set dm=NAME");
-		return;
-	}
-	for (round = 0; round < 4; round++) {
-		if (!hold_io(c, dm))
-			return;
-		EXPECT(vnvme_arena_unmap(c->dev, 0, c->dev->arena.size) > 0, "unmap everything");
-		c->faults++;
-		if (round % 2 == 0)
-			EXPECT(vnvme_arena_remap_all(c->dev) >= 0, "map again");
-		if (sh(c, "dmsetup resume --noudevsync %s", dm))
-			return;
-		got = reap(c, c->q, 32, 5000, &errors);
-		vnvme_arena_remap_all(c->dev);
-		vnvme_reg_read32(&c->ctrl, NVME_REG_CSTS, &csts);
-		tc_diag("round %u (%s before resume): %u of 32 completed, %u with errors, CSTS 0x%x",
-			round, round % 2 ? "still unmapped" : "mapped again", got, errors, csts);
-		EXPECT(got == 32 || (csts & NVME_CSTS_CFS), "commands neither completed nor CFS");
-		/* A reset brings it back in any case. */
-		if (tc_up(c, 0))
-			EXPECT_OK(tc_verified_io(c, c->q, 0, 8, round));
-	}
-}
-
-/* Controller reset, CC.EN = 0 and shutdown with I/O held in the backing device. */
+/* A command run by a thread after a delay (dmsetup resume of a held device). */
 struct bg_resume {
 	char cmd[256];
 	unsigned int delay_ms;
@@ -390,6 +353,93 @@ static void *resume_later(void *arg)
 	return NULL;
 }
 
+/* Completions of the held commands whose status is neither success nor Data Transfer Error. */
+static unsigned int reap_not_dte(struct tctx *c, struct vnvme_queue *q, unsigned int n,
+				 unsigned int ms, unsigned int *got)
+{
+	uint64_t deadline = vnvme_now_ns() + (uint64_t)ms * 1000000;
+	unsigned int other = 0;
+	struct nvme_cqe cqe;
+
+	*got = 0;
+	while (*got < n && vnvme_now_ns() < deadline) {
+		if (vnvme_cq_poll(q, &cqe, 1) == 1) {
+			uint16_t st = NVME_CQE_STATUS_FIELD(cqe.status);
+
+			(*got)++;
+			if (st && NVME_STATUS_CODE(st) != NVME_SC_DATA_XFER_ERROR) {
+				if (!other)
+					tc_diag("CID 0x%x: status 0x%x %s", cqe.cid, st,
+						vnvme_status_name(st));
+				other++;
+			}
+		} else {
+			usleep(500);
+		}
+	}
+	(void)c;
+	return other;
+}
+
+/*
+ * dma_unmap of all guest memory with I/O in flight (held in a suspended dm
+ * device).  Zero-copy commands hold pins on their data pages: the unmap
+ * waits for them, so a thread resumes the device a second after the unmap
+ * starts.  When the unmap returns nothing of this instance is pinned any
+ * more (pinned_pages and the pin cache say 0); the commands complete with
+ * success or Data Transfer Error (or the controller reports CFS: its CQ was
+ * in the unmapped memory), with the memory mapped again before the I/O
+ * completes or not.  A reset brings it back; never a hang.
+ */
+static void t_unmap_inflight(struct tctx *c)
+{
+	const char *dm = tc_get(c, "dm");
+	struct bg_resume b = { .delay_ms = 1000 };
+	unsigned int round, got, other;
+	bool zero_copy = tc_sysfs_long(c, "vnvme/zero_copy", 0) == 1;
+	uint32_t csts;
+	pthread_t t;
+
+	if (!dm) {
+		tc_skip(c, "no --set dm=NAME");
+		return;
+	}
+	snprintf(b.cmd, sizeof(b.cmd), "dmsetup resume --noudevsync %s", dm);
+	for (round = 0; round < 4; round++) {
+		long data_pages;
+
+		if (!hold_io(c, dm))
+			return;
+		data_pages = tc_pin_cache(c, "pages");
+		/* The held commands hold their data pages (until the first unmap revokes them). */
+		if (round == 0 && zero_copy)
+			EXPECT(data_pages > 0, "held zero-copy I/O holds %ld data pages", data_pages);
+		if (pthread_create(&t, NULL, resume_later, &b))
+			return;
+		EXPECT(vnvme_arena_unmap(c->dev, 0, c->dev->arena.size) > 0, "unmap everything");
+		c->faults++;
+		/* All guest memory is the arena: no pin may be left anywhere. */
+		EXPECT_EQ(tc_sysfs_long(c, "vnvme/pinned_pages", -1), 0);
+		if (zero_copy)
+			EXPECT_EQ(tc_pin_cache(c, "pages"), 0);
+		if (round % 2 == 0)
+			EXPECT(vnvme_arena_remap_all(c->dev) >= 0, "map again");
+		pthread_join(t, NULL);
+		other = reap_not_dte(c, c->q, 32, 5000, &got);
+		vnvme_arena_remap_all(c->dev);
+		vnvme_reg_read32(&c->ctrl, NVME_REG_CSTS, &csts);
+		tc_diag("round %u (%s after the unmap): %u of 32 completed, %u with another error than Data Transfer Error, %ld data pages pinned before, CSTS 0x%x",
+			round, round % 2 ? "still unmapped" : "mapped again", got, other,
+			data_pages, csts);
+		EXPECT(got == 32 || (csts & NVME_CSTS_CFS), "commands neither completed nor CFS");
+		EXPECT(other == 0, "%u completions with another error than Data Transfer Error", other);
+		/* A reset brings it back in any case. */
+		if (tc_up(c, 0))
+			EXPECT_OK(tc_verified_io(c, c->q, 0, 8, round));
+	}
+}
+
+/* Controller reset, CC.EN = 0 and shutdown with I/O held in the backing device. */
 static void t_reset_inflight(struct tctx *c)
 {
 	const char *dm = tc_get(c, "dm");

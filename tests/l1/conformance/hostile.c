@@ -1640,6 +1640,166 @@ static void t_pinned_page_limit(struct tctx *c)
 	       created, limit);
 }
 
+/* The instance runs Read and Write on the guest's pages (vnvme/zero_copy); else a skip. */
+static bool zero_copy_on(struct tctx *c)
+{
+	if (tc_sysfs_long(c, "vnvme/zero_copy", -1) == 1 && tc_pin_cache(c, "pages") >= 0)
+		return true;
+	tc_skip(c, "zero_copy is off on this instance (or no vnvme/pin_cache)");
+	return false;
+}
+
+/*
+ * Zero-copy: PRPs into IOVA nobody mapped, alone or after a mapped page.  The pin fails,
+ * the command bounces and gets Data Transfer Error; the mapped page it held is released;
+ * nothing is pinned beyond what the cache can hold, and a disabled controller pins nothing.
+ */
+static void t_zero_copy_unmapped_prp(struct tctx *c)
+{
+	uint64_t hole = c->dev->arena.iova + c->dev->arena.size;
+	long misses0, fallbacks0, pages0, pinned;
+	struct nvme_sqe sqe;
+	uint32_t per_page;
+	unsigned int op, i;
+
+	if (!tc_up(c, 0) || !zero_copy_on(c))
+		return;
+	per_page = NVME_PAGE_SIZE / c->ns.lba_size;
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 2 * per_page, 0x2c));
+	misses0 = tc_pin_cache(c, "misses");
+	fallbacks0 = tc_pin_cache(c, "bounce_fallbacks");
+	pages0 = tc_pin_cache(c, "pages");
+	for (i = 0; i < 4; i++) {
+		for (op = 0; op < 2; op++) {
+			uint8_t opc = op ? NVME_IO_WRITE : NVME_IO_READ;
+
+			vnvme_cmd_rw(&sqe, opc, c->nsid, 100, per_page);
+			sqe.prp1 = hole + i * NVME_PAGE_SIZE;
+			EXPECT_STATUS(vnvme_exec(c->q, &sqe, NULL), NVME_SC_DATA_XFER_ERROR);
+			vnvme_cmd_rw(&sqe, opc, c->nsid, 100, 2 * per_page);
+			sqe.prp1 = c->buf.iova + 64 * NVME_PAGE_SIZE;
+			sqe.prp2 = hole + i * NVME_PAGE_SIZE;
+			EXPECT_STATUS(vnvme_exec(c->q, &sqe, NULL), NVME_SC_DATA_XFER_ERROR);
+			c->ops += 2;
+		}
+	}
+	/* Every one went through the pin path, and bounced. */
+	EXPECT(tc_pin_cache(c, "misses") >= misses0 + 8, "misses %ld, were %ld",
+	       tc_pin_cache(c, "misses"), misses0);
+	EXPECT(tc_pin_cache(c, "bounce_fallbacks") >= fallbacks0 + 16, "fallbacks %ld, were %ld",
+	       tc_pin_cache(c, "bounce_fallbacks"), fallbacks0);
+	/* At most the one mapped page joined the cache. */
+	EXPECT(tc_pin_cache(c, "pages") <= pages0 + 1, "cached pages %ld, were %ld",
+	       tc_pin_cache(c, "pages"), pages0);
+	EXPECT_OK(tc_verified_io(c, c->q, 0, 2 * per_page, 0x2d));
+	EXPECT_OK(vnvme_ctrl_disable(&c->ctrl));
+	pinned = tc_sysfs_long(c, "vnvme/pinned_pages", -1);
+	EXPECT_EQ(pinned, 0);
+	EXPECT_EQ(tc_pin_cache(c, "pages"), 0);
+}
+
+/* Submits one 128 KiB command per 32 pages of buf, each with a PRP list of its own. */
+static unsigned int pin_budget_submit(struct tctx *c, uint8_t opc, const struct vnvme_dma_buf *buf,
+				      uint64_t slba0, unsigned int nr)
+{
+	size_t len = 32 * NVME_PAGE_SIZE;
+	unsigned int i, sent = 0;
+	struct nvme_sqe sqe;
+
+	for (i = 0; i < nr; i++) {
+		struct vnvme_dma_buf list = {
+			.vaddr = (char *)c->list.vaddr + i * NVME_PAGE_SIZE,
+			.iova = c->list.iova + i * NVME_PAGE_SIZE,
+			.size = NVME_PAGE_SIZE,
+		};
+
+		vnvme_cmd_rw(&sqe, opc, c->nsid, slba0 + i * (len / c->ns.lba_size),
+			     (uint32_t)(len / c->ns.lba_size));
+		vnvme_set_prps(&sqe, buf->iova + i * len, len, &list);
+		sqe.cid = (uint16_t)(0x200 + i);
+		if (vnvme_sq_push(c->q, &sqe))
+			break;
+		sent++;
+	}
+	vnvme_sq_ring(c->q);
+	return sent;
+}
+
+/* Reaps n completions; counts those that failed. */
+static unsigned int pin_budget_reap(struct tctx *c, unsigned int n, long limit, long *max_pinned)
+{
+	uint64_t deadline = vnvme_now_ns() + 30ull * 1000000000;
+	unsigned int got = 0, failed = 0;
+	struct nvme_cqe cqe;
+
+	while (got < n && vnvme_now_ns() < deadline) {
+		long pinned = tc_sysfs_long(c, "vnvme/pinned_pages", -1);
+
+		if (pinned > *max_pinned)
+			*max_pinned = pinned;
+		if (vnvme_cq_poll(c->q, &cqe, 1) == 1) {
+			got++;
+			failed += NVME_CQE_STATUS_FIELD(cqe.status) != 0;
+		}
+	}
+	EXPECT(got == n, "%u of %u completions", got, n);
+	EXPECT(*max_pinned <= limit, "pinned %ld above the budget %ld", *max_pinned, limit);
+	return failed;
+}
+
+/*
+ * A guest that spreads its I/O over many distinct pages, 16 commands of 128 KiB in flight
+ * (512 pages) against a small pin budget (module max_pinned_pages): pins never exceed the
+ * budget, the cache evicts unused pages, the transfers that find no room bounce, and every
+ * byte arrives.
+ */
+static void t_pin_budget_many_pages(struct tctx *c)
+{
+	long limit = tc_get_long(c, "max_pinned_pages", 0), max_pinned = 0;
+	long evictions0, fallbacks0, misses0;
+	size_t len = 32 * NVME_PAGE_SIZE;
+	unsigned int round, n, failed;
+	uint64_t s = 77;
+
+	if (!tc_up(c, 0) || !zero_copy_on(c))
+		return;
+	if (!limit) {
+		tc_skip(c, "run with the module loaded with max_pinned_pages and --set max_pinned_pages=N");
+		return;
+	}
+	if (c->ns.nsze * c->ns.lba_size < 16 * len || c->q->depth < 17) {
+		tc_skip(c, "namespace or queue too small for 16 commands of 128 KiB");
+		return;
+	}
+	evictions0 = tc_pin_cache(c, "evictions");
+	fallbacks0 = tc_pin_cache(c, "bounce_fallbacks");
+	misses0 = tc_pin_cache(c, "misses");
+	for (round = 0; round < 3; round++) {
+		size_t i;
+
+		for (i = 0; i < 16 * len / 8; i++)
+			((uint64_t *)c->buf.vaddr)[i] = rnd(&s);
+		memset(c->buf2.vaddr, 0, 16 * len);
+		/* Several rounds: pages cached by one are evicted by the next. */
+		n = pin_budget_submit(c, NVME_IO_WRITE, &c->buf, 0, 16);
+		failed = pin_budget_reap(c, n, limit, &max_pinned);
+		EXPECT(failed == 0, "%u of %u writes failed", failed, n);
+		n = pin_budget_submit(c, NVME_IO_READ, &c->buf2, 0, 16);
+		failed = pin_budget_reap(c, n, limit, &max_pinned);
+		EXPECT(failed == 0, "%u of %u reads failed", failed, n);
+		EXPECT(!memcmp(c->buf.vaddr, c->buf2.vaddr, 16 * len), "round %u: data read back differs",
+		       round);
+		c->ops += 32;
+	}
+	tc_diag("pin budget %ld: at most %ld pinned; misses %ld, evictions %ld, bounce fallbacks %ld",
+		limit, max_pinned, tc_pin_cache(c, "misses") - misses0,
+		tc_pin_cache(c, "evictions") - evictions0,
+		tc_pin_cache(c, "bounce_fallbacks") - fallbacks0);
+	EXPECT(tc_pin_cache(c, "misses") > misses0, "no page was pinned for zero-copy");
+	EXPECT(tc_pin_cache(c, "evictions") > evictions0, "the cache never evicted");
+	EXPECT(tc_pin_cache(c, "bounce_fallbacks") > fallbacks0, "no transfer bounced for lack of room");
+}
+
 /* ------------------------------------------------------------------------ */
 
 /* ---- mapped doorbells (the instance in mapped mode, --doorbells mapped) ---- */
@@ -1867,11 +2027,14 @@ static const struct tcase cases[] = {
 	{ "mapped_doorbell_garbage", t_mapped_doorbell_garbage },
 	{ "mapped_doorbell_remap_io", t_mapped_doorbell_remap_io },
 	{ "mapped_doorbell_fork", t_mapped_doorbell_fork },
+	{ "zero_copy_unmapped_prp", t_zero_copy_unmapped_prp },
+	{ "pin_budget_many_pages", t_pin_budget_many_pages },
 };
 
 int main(int argc, char **argv)
 {
 	return tcase_main(argc, argv, "hostile",
-			  "  --set max_pinned_pages=N  the module's max_pinned_pages (pinned_page_limit)\n",
+			  "  --set max_pinned_pages=N  the module's max_pinned_pages (pinned_page_limit,\n"
+			  "                           pin_budget_many_pages)\n",
 			  cases, sizeof(cases) / sizeof(cases[0]));
 }

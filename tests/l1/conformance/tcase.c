@@ -216,6 +216,19 @@ long tc_sysfs_long(struct tctx *c, const char *rel, long fallback)
 	return strtol(buf, NULL, 0);
 }
 
+long tc_pin_cache(struct tctx *c, const char *key)
+{
+	char buf[512], *line, *save = NULL;
+	size_t klen = strlen(key);
+
+	if (tc_sysfs_read(c, "vnvme/pin_cache", buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			return strtol(line + klen + 1, NULL, 0);
+	return -1;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Controller                                                                */
 /* ------------------------------------------------------------------------ */

@@ -140,6 +140,8 @@ int tc_health(struct tctx *c, char *why, size_t size);
 int tc_sysfs_read(struct tctx *c, const char *rel, char *buf, size_t size);
 int tc_sysfs_write(struct tctx *c, const char *rel, const char *value);
 long tc_sysfs_long(struct tctx *c, const char *rel, long fallback);
+/* One counter of vnvme/pin_cache (pages, hits, misses, evictions, bounce_fallbacks); -1 if absent. */
+long tc_pin_cache(struct tctx *c, const char *key);
 
 /* Subsystem-wide reads and writes (any path); reads drop trailing newlines and spaces. */
 int tc_file_read(const char *path, char *buf, size_t size);

@@ -72,6 +72,12 @@ ktap_check "mdts 0 is rejected (ERANGE)" write_fails "$dev/vnvme/mdts" 0 "Numeri
 ktap_check "mdts 9 is rejected (ERANGE)" write_fails "$dev/vnvme/mdts" 9 "Numerical result out of range"
 ktap_check "mdts 5 is accepted" sh -c "echo 5 > $dev/vnvme/mdts && grep -qx 5 $dev/vnvme/mdts"
 ktap_check "state is read-only" write_fails "$dev/vnvme/state" ready "Permission denied"
+ktap_check "zero_copy is 1 by default" grep -qx 1 "$dev/vnvme/zero_copy"
+ktap_check "zero_copy takes 0 and 1" sh -c "echo 0 > $dev/vnvme/zero_copy && grep -qx 0 $dev/vnvme/zero_copy &&
+	echo 1 > $dev/vnvme/zero_copy && grep -qx 1 $dev/vnvme/zero_copy"
+ktap_check "zero_copy 2 is rejected (EINVAL)" write_fails "$dev/vnvme/zero_copy" 2 "Invalid argument"
+ktap_check "pin_cache of a new instance: nothing pinned, counters 0" sh -c \
+	"grep -qx 'pages 0' $dev/vnvme/pin_cache && grep -qx 'bounce_fallbacks 0' $dev/vnvme/pin_cache"
 
 ns_attrs_present() {
 	local n a

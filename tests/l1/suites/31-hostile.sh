@@ -9,7 +9,8 @@
 # admin commands and re-enables, shadow doorbells), commands (huge NLB, LBA overflow and wrap, NSID 0/broadcast/absent, deleting
 # queues with commands in flight or behind a full shared CQ, AER floods, every opcode with
 # random fields, abort floods, unmapped admin data, the admin bounce allowance, doorbell jumps,
-# queue churn, the pin limit).
+# queue churn, the pin limit), zero-copy (PRPs into unmapped IOVA through the pin cache, 512
+# distinct data pages in flight against a 40-page pin budget).
 #
 # Every case runs on a freshly loaded module and instance and is followed by the
 # postcondition: the program's own check (clean kernel log, a fresh controller serves
@@ -30,7 +31,7 @@ ktap_start hostile
 
 setup_case() {
 	local name=$1 l1
-	if [[ $name == pinned_page_limit ]]; then
+	if [[ $name == pinned_page_limit || $name == pin_budget_many_pages ]]; then
 		chk_load max_pinned_pages=$PIN_LIMIT || return 1
 	else
 		chk_load || return 1

@@ -5,7 +5,9 @@
 # linear <-> error table swap) must give the NVMe media statuses,
 # Error Information entries and SMART media-error counts; a null_blk device removed and a
 # loop device detached under I/O; dma_unmap, controller reset, namespace detach and Delete SQ
-# with I/O in flight (held in a suspended device-mapper table); instance removal while the
+# with I/O in flight (held in a suspended device-mapper table; dma_unmap must leave no pin,
+# zero-copy data pages included, and the held commands end with success or Data Transfer
+# Error); instance removal while the
 # client holds the device (REQ fires, removal completes after the close); the client killed
 # with SIGKILL with I/O in flight; Delete SQ with synchronous commands held (those not started
 # are dropped); a second instance serving I/O while the first one's commands are held; rmmod while an instance is open (EBUSY); shutdown with

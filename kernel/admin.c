@@ -841,7 +841,8 @@ void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page)
 		return;
 	}
 	ctrl->aer_masked |= BIT(type);
-	if (ctrl->nr_aer)
+	/* Frozen for migration: the event waits, a held AER migrates. */
+	if (ctrl->nr_aer && !READ_ONCE(ctrl->mig.frozen))
 		req = ctrl->aer_reqs[--ctrl->nr_aer];
 	else if (ctrl->nr_aer_pending < ARRAY_SIZE(ctrl->aer_pending))
 		ctrl->aer_pending[ctrl->nr_aer_pending++] = dw0;

@@ -854,6 +854,30 @@ void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page)
 	}
 }
 
+/*
+ * Events queued while migration froze the controller, for AERs it held:
+ * once it runs again, each held AER takes one, as a new AER would.
+ */
+void vnvme_aer_deliver_pending(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_req *req;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&ctrl->aer_lock, flags);
+		if (!ctrl->nr_aer || !ctrl->nr_aer_pending) {
+			spin_unlock_irqrestore(&ctrl->aer_lock, flags);
+			return;
+		}
+		req = ctrl->aer_reqs[--ctrl->nr_aer];
+		req->dw0 = ctrl->aer_pending[0];
+		memmove(ctrl->aer_pending, ctrl->aer_pending + 1,
+			--ctrl->nr_aer_pending * sizeof(ctrl->aer_pending[0]));
+		spin_unlock_irqrestore(&ctrl->aer_lock, flags);
+		vnvme_req_complete(req);
+	}
+}
+
 /* Back to power-on admin state; held AERs end without being posted. */
 void vnvme_admin_reset(struct vnvme_ctrl *ctrl)
 {

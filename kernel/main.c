@@ -158,4 +158,4 @@ module_exit(vnvme_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Virtual NVMe controllers as VFIO mediated devices");
 MODULE_AUTHOR("The vnvme developers");
-MODULE_SOFTDEP("pre: vfio_iommu_type1 crc32c");
+MODULE_SOFTDEP("pre: vfio_iommu_type1");

@@ -996,6 +996,7 @@ void vnvme_queues_resume(struct vnvme_ctrl *ctrl)
 
 	WRITE_ONCE(ctrl->mig.frozen, false);
 	WRITE_ONCE(ctrl->mig.paused, false);
+	vnvme_aer_deliver_pending(ctrl);
 	rcu_read_lock();
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
 		cq = rcu_dereference(ctrl->cqs[qid]);

@@ -702,6 +702,7 @@ void vnvme_irq_request(struct vnvme_ctrl *ctrl);
 void vnvme_admin_exec(struct vnvme_req *req);
 void vnvme_admin_reset(struct vnvme_ctrl *ctrl);
 void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page);
+void vnvme_aer_deliver_pending(struct vnvme_ctrl *ctrl);
 void vnvme_error_log_add(struct vnvme_ctrl *ctrl, struct vnvme_req *req);
 void vnvme_admin_new_user(struct vnvme_ctrl *ctrl);
 

@@ -470,7 +470,7 @@ static void check_destination(struct tctx *c, struct vnvme_dev *d, const struct 
 			struct vnvme_queue *qs[1] = { q };
 			struct vnvme_bench_result res;
 
-			EXPECT_OK(vnvme_verify_range(&ns, qs, 1, 200000, 64, 4096, 4, 99, &res));
+			EXPECT_OK(vnvme_verify_range(&ns, qs, 1, 120000, 64, 4096, 4, 99, &res));
 		}
 		vnvme_ctrl_fini(&ctrl);
 	}

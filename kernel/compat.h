@@ -189,16 +189,6 @@ static inline void vnvme_bdev_close(struct vnvme_bdev *b)
 #endif
 
 /*
- * crc32c(): <linux/crc32c.h> in 6.1 and 6.12 (libcrc32c); later mainline
- * declares it in <linux/crc32.h> and drops the old header.
- */
-#if __has_include(<linux/crc32c.h>)
-#include <linux/crc32c.h>
-#else
-#include <linux/crc32.h>
-#endif
-
-/*
  * VFIO migration data size: 6.3 added VFIO_DEVICE_FEATURE_MIG_DATA_SIZE and
  * vfio_migration_ops.migration_get_data_size together (6.1 has neither).
  * Where the op is missing, vnvme answers the feature itself through

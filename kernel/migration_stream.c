@@ -10,6 +10,7 @@
  * warning naming what was wrong and returns one errno
  * (Documentation/migration.md, "Errors").
  */
+#include <linux/crc32c.h>
 #include <linux/pci_regs.h>
 #include <linux/slab.h>
 #include <linux/string.h>

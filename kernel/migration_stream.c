@@ -513,7 +513,8 @@ static int vnvme_mig_check_ident(struct vnvme_ctrl *ctrl,
 	if (!vnvme_mig_printable(id->serial, sizeof(id->serial)) ||
 	    !vnvme_mig_printable(id->model, sizeof(id->model)) ||
 	    !vnvme_mig_printable(id->firmware, sizeof(id->firmware)) ||
-	    id->mdts < 1 || id->mdts > 10 || cntlid < 1 || cntlid > 0xffef ||
+	    id->mdts < VNVME_MDTS_MIN || id->mdts > VNVME_MDTS_MAX ||
+	    cntlid < 1 || cntlid > 0xffef ||
 	    id->reserved)
 		return vnvme_mig_refuse(ctrl, -EINVAL, "identity");
 	return 0;

@@ -33,6 +33,9 @@
 #define VNVME_AERL		3	/* 0-based: 4 outstanding AERs */
 #define VNVME_ACL		3	/* 0-based: 4 outstanding Aborts */
 #define VNVME_ERR_LOG_ENTRIES	64
+/* MDTS the identity knob (and a migration stream) may set. */
+#define VNVME_MDTS_MIN		1
+#define VNVME_MDTS_MAX		8	/* 1 MiB: one bio of at most 256 pages */
 #define VNVME_CAP_TO		20	/* 500 ms units: 10 s to become ready */
 /*
  * Commands run synchronously, with no data transfer to bound them, have

@@ -15,7 +15,6 @@
 
 #include "vnvme.h"
 
-
 static struct vnvme_ctrl *vnvme_dev_ctrl(struct device *dev)
 {
 	return dev_get_drvdata(dev);

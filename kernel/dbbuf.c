@@ -127,10 +127,12 @@ int vnvme_dbbuf_restore(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 	if (!ret)
 		ret = vnvme_ring_setup(ctrl, &db->eventidx, eventidx_iova,
 				       VNVME_PAGE_SIZE);
-	if (ret)
+	if (ret) {
 		vnvme_dbbuf_unpin(ctrl);
-	else
+	} else {
+		/* Mappings in place before any reader switches to them. */
 		smp_store_release(&db->enabled, true);
+	}
 	mutex_unlock(&db->lock);
 	return ret;
 }

@@ -841,7 +841,8 @@ void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page)
 		return;
 	}
 	ctrl->aer_masked |= BIT(type);
-	if (ctrl->nr_aer)
+	/* Frozen for migration: the event waits, a held AER migrates. */
+	if (ctrl->nr_aer && !READ_ONCE(ctrl->mig.frozen))
 		req = ctrl->aer_reqs[--ctrl->nr_aer];
 	else if (ctrl->nr_aer_pending < ARRAY_SIZE(ctrl->aer_pending))
 		ctrl->aer_pending[ctrl->nr_aer_pending++] = dw0;
@@ -849,6 +850,30 @@ void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page)
 
 	if (req) {
 		req->dw0 = dw0;
+		vnvme_req_complete(req);
+	}
+}
+
+/*
+ * Events queued while migration froze the controller, for AERs it held:
+ * once it runs again, each held AER takes one, as a new AER would.
+ */
+void vnvme_aer_deliver_pending(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_req *req;
+	unsigned long flags;
+
+	for (;;) {
+		spin_lock_irqsave(&ctrl->aer_lock, flags);
+		if (!ctrl->nr_aer || !ctrl->nr_aer_pending) {
+			spin_unlock_irqrestore(&ctrl->aer_lock, flags);
+			return;
+		}
+		req = ctrl->aer_reqs[--ctrl->nr_aer];
+		req->dw0 = ctrl->aer_pending[0];
+		memmove(ctrl->aer_pending, ctrl->aer_pending + 1,
+			--ctrl->nr_aer_pending * sizeof(ctrl->aer_pending[0]));
+		spin_unlock_irqrestore(&ctrl->aer_lock, flags);
 		vnvme_req_complete(req);
 	}
 }

@@ -200,4 +200,21 @@ static inline void vnvme_bdev_close(struct vnvme_bdev *b)
 #error "vnvme needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or a 6.1/6.6 stable release from December 2023 on)"
 #endif
 
+/*
+ * VFIO migration data size: 6.3 added VFIO_DEVICE_FEATURE_MIG_DATA_SIZE and
+ * vfio_migration_ops.migration_get_data_size together (6.1 has neither).
+ * Where the op is missing, vnvme answers the feature itself through
+ * .device_feature, with the uapi number and struct of later kernels.
+ */
+#ifdef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
+#define VNVME_MIG_DATA_SIZE_OP(fn)	.migration_get_data_size = (fn),
+#else
+#define VNVME_MIG_DATA_SIZE_OP(fn)
+#define VNVME_MIG_DATA_SIZE_FEATURE
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
+struct vfio_device_feature_mig_data_size {
+	__aligned_u64 stop_copy_length;
+};
+#endif
+
 #endif /* VNVME_COMPAT_H */

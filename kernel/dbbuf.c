@@ -110,6 +110,33 @@ u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 	return VNVME_SC_SUCCESS;
 }
 
+/*
+ * Migration destination: the source's two pages, set up without writing
+ * them; the guest's doorbell values and our EventIdx values came with the
+ * guest's memory.  Returns 0 or the pin errno.
+ */
+int vnvme_dbbuf_restore(struct vnvme_ctrl *ctrl, u64 shadow_iova,
+			u64 eventidx_iova)
+{
+	struct vnvme_dbbuf *db = &ctrl->dbbuf;
+	int ret;
+
+	mutex_lock(&db->lock);
+	vnvme_dbbuf_unpin(ctrl);
+	ret = vnvme_ring_setup(ctrl, &db->shadow, shadow_iova, VNVME_PAGE_SIZE);
+	if (!ret)
+		ret = vnvme_ring_setup(ctrl, &db->eventidx, eventidx_iova,
+				       VNVME_PAGE_SIZE);
+	if (ret) {
+		vnvme_dbbuf_unpin(ctrl);
+	} else {
+		/* Mappings in place before any reader switches to them. */
+		smp_store_release(&db->enabled, true);
+	}
+	mutex_unlock(&db->lock);
+	return ret;
+}
+
 /* Controller reset: back to register doorbells. */
 void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl)
 {

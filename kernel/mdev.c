@@ -91,6 +91,7 @@ static int vnvme_vfio_init(struct vfio_device *vdev)
 	vnvme_pci_init_config(ctrl);
 	vnvme_regs_init(ctrl);
 	vnvme_ns_init(ctrl);
+	vnvme_mig_init(ctrl);
 	return 0;
 }
 
@@ -107,6 +108,7 @@ static void vnvme_vfio_release(struct vfio_device *vdev)
 	mutex_destroy(&ctrl->queue_lock);
 	mutex_destroy(&ctrl->ns_lock);
 	vnvme_dbpage_destroy(ctrl);
+	mutex_destroy(&ctrl->mig.state_mutex);
 	vnvme_vfio_release_device(vdev);
 }
 
@@ -135,7 +137,7 @@ static void vnvme_close_device(struct vfio_device *vdev)
 {
 	struct vnvme_ctrl *ctrl = vdev_to_ctrl(vdev);
 
-	vnvme_ctrl_reset(ctrl);
+	vnvme_mig_close(ctrl);
 	cancel_work_sync(&ctrl->fatal_work);
 	vnvme_pci_reset_config(ctrl);
 	vnvme_irq_disable_all(ctrl);
@@ -315,7 +317,7 @@ static long vnvme_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		return vnvme_irq_set(ctrl, &hdr, uarg + minsz);
 	}
 	case VFIO_DEVICE_RESET:
-		vnvme_ctrl_reset(ctrl);
+		vnvme_mig_reset(ctrl);
 		vnvme_notify(ctrl, VNVME_EVENT_CTRL_RESET, 0, 0);
 		vnvme_pci_reset_config(ctrl);
 		return 0;
@@ -355,6 +357,7 @@ static const struct vfio_device_ops vnvme_vfio_ops = {
 	.ioctl		= vnvme_ioctl,
 	.request	= vnvme_request,
 	.dma_unmap	= vnvme_dma_unmap,
+	.device_feature	= vnvme_mig_device_feature,
 	VNVME_VFIO_IOMMUFD_OPS
 };
 

@@ -13,7 +13,6 @@
 #include "vnvme.h"
 
 #define VNVME_CAP_PM		0x40
-#define VNVME_CAP_MSIX		0x50
 #define VNVME_CAP_EXP		0x60
 #define VNVME_CAP_EXP_SIZEOF	0x3c
 

@@ -9,6 +9,7 @@
  * in vnvme_req_complete(), which may be called from any context: the CQ's
  * work item then copies read data to the guest and posts the CQE.
  */
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -380,6 +381,8 @@ void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl)
 	struct vnvme_sq *sq;
 	int qid;
 
+	if (READ_ONCE(ctrl->mig.paused))
+		return;
 	rcu_read_lock();
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
 		sq = rcu_dereference(ctrl->sqs[qid]);
@@ -427,6 +430,9 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 	struct vnvme_sq *sq;
 	struct vnvme_cq *cq;
 
+	/* Migration holds the queues; RUNNING kicks them all again. */
+	if (READ_ONCE(ctrl->mig.paused))
+		return;
 	rcu_read_lock();
 	if (idx & 1) {
 		cq = rcu_dereference(ctrl->cqs[qid]);
@@ -595,7 +601,7 @@ static unsigned int vnvme_sq_fetch(struct vnvme_sq *sq, unsigned int budget)
 	struct vnvme_req *req;
 	u16 pos;
 
-	while (!READ_ONCE(sq->stopping)) {
+	while (!READ_ONCE(sq->stopping) && !READ_ONCE(ctrl->mig.paused)) {
 		if (sq->head == vnvme_sq_tail(sq, true))
 			break;
 		/* Completions kick us again when room or buffers free up. */
@@ -799,7 +805,7 @@ static void vnvme_req_retire(struct vnvme_req *req)
 	 */
 	if (READ_ONCE(sq->fetcher) == current)
 		sq->retired_own = true;
-	else if (!READ_ONCE(sq->stopping))
+	else if (!READ_ONCE(sq->stopping) && !READ_ONCE(ctrl->mig.paused))
 		queue_work(ctrl->wq, &sq->work);
 	if (atomic_dec_and_test(&sq->inflight))
 		wake_up(&ctrl->idle_wait);
@@ -818,6 +824,9 @@ static void vnvme_cq_drain(struct vnvme_cq *cq)
 	u16 head = cq->size;
 
 	lockdep_assert_held(&cq->drain_lock);
+	/* Frozen for migration: what is left is posted once RUNNING again. */
+	if (!discard && READ_ONCE(cq->ctrl->mig.frozen))
+		return;
 	done = llist_reverse_order(llist_del_all(&cq->done));
 	llist_for_each_entry_safe(req, tmp, done, done_node) {
 		/* Read data and admin output reach the guest before the CQE. */
@@ -864,4 +873,161 @@ static void vnvme_cq_drain_locked(struct vnvme_cq *cq)
 static void vnvme_cq_work(struct work_struct *work)
 {
 	vnvme_cq_drain_locked(container_of(work, struct vnvme_cq, work));
+}
+
+/*
+ * Commands fetched but not yet completed, beyond the AERs the admin SQ
+ * holds on purpose (they stay fetched until an event arrives).
+ */
+static bool vnvme_queues_busy(struct vnvme_ctrl *ctrl)
+{
+	unsigned long flags;
+	struct vnvme_sq *sq;
+	unsigned int held;
+	int qid;
+
+	spin_lock_irqsave(&ctrl->aer_lock, flags);
+	held = ctrl->nr_aer;
+	spin_unlock_irqrestore(&ctrl->aer_lock, flags);
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference_protected(ctrl->sqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		if (sq && atomic_read(&sq->running) > (qid ? 0 : (int)held))
+			return true;
+	}
+	return false;
+}
+
+/* Lets every CQ post what has completed, as its worker would. */
+static void vnvme_queues_post_all(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_cq *cq;
+	int qid;
+
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		cq = rcu_dereference_protected(ctrl->cqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		if (!cq)
+			continue;
+		flush_work(&cq->work);
+		vnvme_cq_drain_locked(cq);
+	}
+}
+
+/*
+ * RUNNING -> RUNNING_P2P: stop fetching, let every fetched command complete
+ * and be posted, then stop writing guest memory at all.  No completion is
+ * lost (each one fetched is posted here, or kept if its CQ is full) and
+ * none is posted twice (nothing is posted again until
+ * vnvme_queues_resume()).  The caller holds ctrl->lock, so no CC transition
+ * runs meanwhile; the admin worker never takes it.  Returns the number of
+ * completions that did not fit their CQ and stay pending.
+ */
+unsigned int vnvme_queues_quiesce(struct vnvme_ctrl *ctrl)
+{
+	unsigned long warn_at = jiffies + 5 * HZ;
+	unsigned int pending = 0;
+	struct vnvme_sq *sq;
+	struct vnvme_cq *cq;
+	int qid;
+
+	lockdep_assert_held(&ctrl->lock);
+	WRITE_ONCE(ctrl->mig.paused, true);
+	/* Doorbell writers that saw paused clear have left their kick. */
+	synchronize_rcu();
+	/* The admin worker takes queue_lock: wait for it without. */
+	sq = rcu_dereference_protected(ctrl->sqs[0],
+				       lockdep_is_held(&ctrl->lock));
+	if (sq)
+		flush_work(&sq->work);
+
+	mutex_lock(&ctrl->queue_lock);
+	for (qid = 1; qid < VNVME_MAX_QUEUES; qid++) {
+		sq = rcu_dereference_protected(ctrl->sqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		if (!sq)
+			continue;
+		flush_work(&sq->work);
+		vnvme_sq_wait_inline(sq);
+	}
+	/* Commands run in the block layer or on cmd_wq: wait like a reset. */
+	for (;;) {
+		bool busy = vnvme_queues_busy(ctrl);
+
+		vnvme_queues_post_all(ctrl);
+		if (!busy)
+			break;
+		if (time_after(jiffies, warn_at)) {
+			dev_warn_ratelimited(vnvme_dev(ctrl),
+					     "migration: still waiting for commands in flight\n");
+			warn_at = jiffies + 5 * HZ;
+		}
+		usleep_range(200, 1000);
+	}
+	vnvme_queues_post_all(ctrl);
+	WRITE_ONCE(ctrl->mig.frozen, true);
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		cq = rcu_dereference_protected(ctrl->cqs[qid],
+					       lockdep_is_held(&ctrl->queue_lock));
+		if (!cq)
+			continue;
+		/* A drain that started before frozen was set is over. */
+		mutex_lock(&cq->drain_lock);
+		mutex_unlock(&cq->drain_lock);
+		mutex_lock(&cq->ring.lock);
+		pending += !list_empty(&cq->overflow) || !llist_empty(&cq->done);
+		mutex_unlock(&cq->ring.lock);
+		vnvme_cq_irq_stop(cq);
+	}
+	mutex_unlock(&ctrl->queue_lock);
+	return pending;
+}
+
+/*
+ * Back to RUNNING (source after a failed migration, destination after
+ * loading): post what waited, raise every CQ's vector once (an interrupt
+ * the other side signalled may not have reached the guest; a spurious one
+ * is harmless to NVMe drivers) and look at every SQ again.
+ */
+void vnvme_queues_resume(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_cq *cq;
+	int qid;
+
+	WRITE_ONCE(ctrl->mig.frozen, false);
+	WRITE_ONCE(ctrl->mig.paused, false);
+	vnvme_aer_deliver_pending(ctrl);
+	rcu_read_lock();
+	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
+		cq = rcu_dereference(ctrl->cqs[qid]);
+		if (!cq)
+			continue;
+		queue_work(ctrl->wq, &cq->work);
+		if (cq->irq_enabled)
+			vnvme_irq_signal(ctrl, cq->vector);
+	}
+	rcu_read_unlock();
+	vnvme_queues_kick_all(ctrl);
+}
+
+/*
+ * A command the source had fetched and holds (an AER), recreated on the
+ * destination's SQ from its opcode and CID.  It counts as fetched and not
+ * completed, as on the source.
+ */
+struct vnvme_req *vnvme_sq_adopt_req(struct vnvme_sq *sq, u8 opcode, u16 cid)
+{
+	struct vnvme_req *req;
+
+	mutex_lock(&sq->fetch_lock);
+	req = vnvme_sq_get_req(sq);
+	mutex_unlock(&sq->fetch_lock);
+	if (!req)
+		return NULL;
+	req->cmd.opcode = opcode;
+	req->cmd.cid = cpu_to_le16(cid);
+	req->start_ns = ktime_get_ns();
+	atomic_inc(&sq->inflight);
+	atomic_inc(&sq->running);
+	return req;
 }

@@ -15,9 +15,6 @@
 
 #include "vnvme.h"
 
-#define VNVME_MDTS_MIN	1
-#define VNVME_MDTS_MAX	8	/* 1 MiB: one bio of at most 256 pages */
-
 static struct vnvme_ctrl *vnvme_dev_ctrl(struct device *dev)
 {
 	return dev_get_drvdata(dev);

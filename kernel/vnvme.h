@@ -34,6 +34,9 @@
 #define VNVME_AERL		3	/* 0-based: 4 outstanding AERs */
 #define VNVME_ACL		3	/* 0-based: 4 outstanding Aborts */
 #define VNVME_ERR_LOG_ENTRIES	64
+/* MDTS the identity knob (and a migration stream) may set. */
+#define VNVME_MDTS_MIN		1
+#define VNVME_MDTS_MAX		8	/* 1 MiB: one bio of at most 256 pages */
 #define VNVME_CAP_TO		20	/* 500 ms units: 10 s to become ready */
 /*
  * Commands run synchronously, with no data transfer to bound them, have
@@ -45,6 +48,7 @@
 #define VNVME_DMSL		(16ULL * VNVME_DMRSL)
 
 #define VNVME_CONFIG_SIZE	4096
+#define VNVME_CAP_MSIX		0x50	/* MSI-X capability in config space */
 #define VNVME_BAR0_SIZE		0x4000
 #define VNVME_DB_OFFSET		0x1000
 #define VNVME_MSIX_TABLE_OFFSET	0x2000
@@ -492,6 +496,34 @@ struct vnvme_features {
 	bool	timestamp_set;
 };
 
+/*
+ * Live migration (migration.c).  state_mutex serialises state changes and
+ * the data files; it is taken before ctrl->lock.  paused stops fetching,
+ * frozen stops every write to guest memory (both read without a lock).
+ * own keeps the instance's identity while one adopted from a stream shows.
+ */
+struct vnvme_migf;
+
+struct vnvme_mig {
+	struct mutex		state_mutex;
+	enum vfio_device_mig_state state;
+	struct vnvme_migf	*saving;
+	struct vnvme_migf	*resuming;
+	bool			paused;
+	bool			frozen;
+	bool			adopted;
+	unsigned int		pending;	/* completions a full CQ kept */
+	struct {
+		char		serial[21];
+		char		model[41];
+		char		firmware[9];
+		u8		mdts;
+		u16		cntlid;
+		u8		nguid[VNVME_MAX_NS][16];
+		u8		eui64[VNVME_MAX_NS][8];
+	} own;
+};
+
 struct vnvme_ctrl {
 	struct vfio_device	vdev;
 	struct mdev_device	*mdev;
@@ -583,6 +615,8 @@ struct vnvme_ctrl {
 	struct vnvme_io_stats	queue_stats[VNVME_MAX_QUEUES];
 	struct vnvme_io_stats	ns_stats[VNVME_MAX_NS];
 	atomic64_t		status_counts[VNVME_STATUS_SLOTS];
+
+	struct vnvme_mig	mig;
 };
 
 /*
@@ -676,6 +710,9 @@ void vnvme_doorbell_write(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 void vnvme_req_complete(struct vnvme_req *req);
 void vnvme_queues_kick_all(struct vnvme_ctrl *ctrl);
 bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid);
+unsigned int vnvme_queues_quiesce(struct vnvme_ctrl *ctrl);
+void vnvme_queues_resume(struct vnvme_ctrl *ctrl);
+struct vnvme_req *vnvme_sq_adopt_req(struct vnvme_sq *sq, u8 opcode, u16 cid);
 
 /* dma.c */
 void vnvme_pins_init(struct vnvme_ctrl *ctrl);
@@ -718,6 +755,8 @@ u16 vnvme_dbbuf_config(struct vnvme_ctrl *ctrl, u64 shadow_iova,
 void vnvme_dbbuf_release(struct vnvme_ctrl *ctrl);
 u32 vnvme_db_read(struct vnvme_ctrl *ctrl, unsigned int idx, u32 idle);
 void vnvme_dbbuf_mirror(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
+int vnvme_dbbuf_restore(struct vnvme_ctrl *ctrl, u64 shadow_iova,
+			u64 eventidx_iova);
 
 /* dbpage.c */
 void vnvme_dbpage_init(struct vnvme_ctrl *ctrl);
@@ -748,6 +787,7 @@ void vnvme_irq_request(struct vnvme_ctrl *ctrl);
 void vnvme_admin_exec(struct vnvme_req *req);
 void vnvme_admin_reset(struct vnvme_ctrl *ctrl);
 void vnvme_aen_post(struct vnvme_ctrl *ctrl, u8 type, u8 info, u8 log_page);
+void vnvme_aer_deliver_pending(struct vnvme_ctrl *ctrl);
 void vnvme_error_log_add(struct vnvme_ctrl *ctrl, struct vnvme_req *req);
 void vnvme_admin_new_user(struct vnvme_ctrl *ctrl);
 
@@ -764,6 +804,13 @@ int vnvme_ns_set_path(struct vnvme_ns *ns, const char *path);
 int vnvme_ns_enable(struct vnvme_ns *ns);
 int vnvme_ns_disable(struct vnvme_ns *ns);
 int vnvme_ns_flush_all(struct vnvme_ctrl *ctrl);
+
+/* migration.c */
+void vnvme_mig_init(struct vnvme_ctrl *ctrl);
+void vnvme_mig_reset(struct vnvme_ctrl *ctrl);
+void vnvme_mig_close(struct vnvme_ctrl *ctrl);
+int vnvme_mig_device_feature(struct vfio_device *vdev, u32 flags,
+			     void __user *arg, size_t argsz);
 
 /* stats.c */
 void vnvme_stats_account(struct vnvme_req *req);

@@ -5,6 +5,7 @@
 # vnvme-small instance with it as namespace 1: sets uuid and dev.
 modprobe vfio_iommu_type1
 modprobe mdev
+modprobe libcrc32c
 modprobe null_blk nr_devices=1 gb=4 bs=4096 irqmode=0
 insmod "build/kmod/$(uname -r)/vnvme.ko"
 uuid=$(cat /proc/sys/kernel/random/uuid)

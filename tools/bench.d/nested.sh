@@ -13,6 +13,7 @@ shadow=${VNVME_BENCH_SHADOW:-1}
 
 modprobe vfio_iommu_type1
 modprobe mdev
+modprobe libcrc32c
 modprobe null_blk nr_devices=2 gb=4 bs=512 irqmode=0
 insmod "build/kmod/$(uname -r)/vnvme.ko" shadow_doorbells="$shadow"
 uuid=$(cat /proc/sys/kernel/random/uuid)

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.."
 
 modprobe vfio_iommu_type1
 modprobe mdev
+modprobe libcrc32c
 modprobe loop
 insmod "build/kmod/$(uname -r)/vnvme.ko"
 echo "== mdev types offered by the vnvme parent"

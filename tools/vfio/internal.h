@@ -8,6 +8,8 @@
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
 #define ALIGN_UP(x, a)		(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
+/* Granule of the DMA arena's allocator and of dirty bitmaps. */
+#define ARENA_PAGE_SIZE		4096u
 #define MIN(a, b)		((a) < (b) ? (a) : (b))
 
 /* Record the words returned by vnvme_last_error(); returns err (a -errno). */

@@ -620,6 +620,40 @@ int64_t vnvme_eventfd_wait(int fd, int timeout_ms);
 int64_t vnvme_eventfd_consume(int fd);
 
 /* ------------------------------------------------------------------------ */
+/* Live migration, VFIO migration v2 (migrate.c)                            */
+/* ------------------------------------------------------------------------ */
+
+/* VFIO_MIGRATION_* flags of the device. */
+int vnvme_mig_flags(struct vnvme_dev *dev, uint64_t *flags);
+int vnvme_mig_get_state(struct vnvme_dev *dev, uint32_t *state);
+/*
+ * Move to state (the kernel walks the arcs between); *data_fd gets the data
+ * file the last arc opens, or -1 (data_fd NULL: closed if any).
+ */
+int vnvme_mig_set_state(struct vnvme_dev *dev, uint32_t state, int *data_fd);
+/* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: the device's estimate of its state. */
+int vnvme_mig_data_size(struct vnvme_dev *dev, uint64_t *len);
+/* Read the saving file to its end into a malloc()ed *buf. */
+int vnvme_mig_read_stream(int fd, uint8_t **buf, size_t *len);
+/* Write len bytes in writes of chunk bytes (0: one write); -errno of the failing write. */
+int vnvme_mig_write_stream(int fd, const void *buf, size_t len, size_t chunk);
+
+/* type1 dirty page tracking of the container; bitmaps have a bit per arena page. */
+int vnvme_dirty_start(struct vnvme_dev *dev);
+int vnvme_dirty_stop(struct vnvme_dev *dev);
+int vnvme_dirty_arena_bitmap(struct vnvme_dev *dev, uint64_t *bitmap);
+
+/*
+ * dst maps src's arena memory at the same IOVAs (guest RAM as it arrives on
+ * a migration destination) and takes over its allocations; both devices
+ * must have been opened with the same arena options.
+ */
+int vnvme_arena_share(struct vnvme_dev *dst, struct vnvme_dev *src);
+
+/* CRC32C as the vnvme migration stream uses it. */
+uint32_t vnvme_crc32c(const void *buf, size_t len);
+
+/* ------------------------------------------------------------------------ */
 /* NVMe controller (nvme.c)                                                 */
 /* ------------------------------------------------------------------------ */
 

@@ -35,7 +35,6 @@
 #endif
 
 #define MDEV_SYSFS		"/sys/bus/mdev/devices"
-#define ARENA_PAGE_SIZE		4096u
 
 static __thread char last_error[512];
 

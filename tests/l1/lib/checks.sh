@@ -48,7 +48,7 @@ chk_module() {
 # chk_load [PARAM=VALUE...]: a fresh vnvme.ko (unloading any previous one).
 chk_load() {
 	local ko
-	modprobe -a vfio vfio_iommu_type1 mdev loop || return 1
+	modprobe -a vfio vfio_iommu_type1 mdev loop libcrc32c || return 1
 	if [[ -d /sys/module/vnvme ]]; then
 		chk_remove_all
 		rmmod vnvme || return 1

@@ -11,7 +11,7 @@ export VNVME_KO
 
 # vnvme_load [module params...]: (re)loads vnvme.ko with the given parameters.
 vnvme_load() {
-	modprobe vfio_iommu_type1 && modprobe mdev || return 1
+	modprobe -a vfio_iommu_type1 mdev libcrc32c || return 1
 	if [ -d /sys/module/vnvme ]; then
 		vnvme_remove_all
 		rmmod vnvme || return 1

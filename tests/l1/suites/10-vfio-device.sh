@@ -61,7 +61,7 @@ find_module() {
 }
 
 load_modules() {
-	modprobe -a vfio vfio_iommu_type1 mdev || return 1
+	modprobe -a vfio vfio_iommu_type1 mdev libcrc32c || return 1
 	[[ -d /sys/module/vnvme ]] && return 0
 	local ko
 	if ! ko=$(find_module); then

@@ -137,7 +137,7 @@ if ! out=$(prereqs 2>&1); then
 	exit 1
 fi
 
-modprobe -a vfio_iommu_type1 mdev loop dm-mod 2>/dev/null
+modprobe -a vfio_iommu_type1 mdev loop dm-mod libcrc32c 2>/dev/null
 if [[ ! -d /sys/module/vnvme ]]; then
 	if insmod "${VNVME_KO:-$REPO/build/kmod/$(uname -r)/vnvme.ko}"; then
 		loaded_vnvme=1

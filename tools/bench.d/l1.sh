@@ -6,6 +6,7 @@
 #                        region, completions waited for on the MSI-X eventfds;
 #   vnvme-mapped-polled  the same client writing doorbells straight into the mapped
 #                        doorbell page and polling its completion queues (SPDK-style);
+#   vnvme-mapped-polled-bounce  the same with zero-copy off: data through bounce buffers;
 #   io_uring             fio on the backing device;
 #   io_uring-hipri       fio polled (hipri), where null_blk has poll queues.
 # Usage: l1.sh UUID ROUNDS SECONDS   (records go to $BENCH_RECORDS)
@@ -18,18 +19,19 @@ dev=/sys/bus/mdev/devices/$uuid
 client=$here/../vfio/vnvme-vfio
 backing=/dev/nullb0
 
-configs=(vnvme-trapped-irq vnvme-mapped-polled io_uring)
+configs=(vnvme-trapped-irq vnvme-mapped-polled vnvme-mapped-polled-bounce io_uring)
 if [[ $(cat /sys/block/nullb0/queue/io_poll 2>/dev/null) == 1 ]]; then
 	configs+=(io_uring-hipri)
 else
 	echo "# io_uring-hipri not run: null_blk has no poll queues on $(uname -r)"
 fi
 
-# run_client MODE RW BS QD QUEUES -> "iops p50 p99 cpu_us_per_io"
+# run_client MODE ZERO_COPY RW BS QD QUEUES -> "iops p50 p99 cpu_us_per_io"
 run_client() {
 	local mode=$1 json client_args=()
-	shift
 	echo "$mode" > "$dev/vnvme/doorbell_mode"
+	echo "$2" > "$dev/vnvme/zero_copy"
+	shift 2
 	case $mode in
 	trapped) client_args=(--irq) ;;
 	mapped) client_args=(--doorbells mapped) ;;
@@ -61,8 +63,9 @@ for ((round = 1; round <= rounds; round++)); do
 	while read -r job rw bs qd queues; do
 		while read -r config; do
 			case $config in
-			vnvme-trapped-irq) r=$(run_client trapped "$rw" "$bs" "$qd" "$queues") ;;
-			vnvme-mapped-polled) r=$(run_client mapped "$rw" "$bs" "$qd" "$queues") ;;
+			vnvme-trapped-irq) r=$(run_client trapped 1 "$rw" "$bs" "$qd" "$queues") ;;
+			vnvme-mapped-polled) r=$(run_client mapped 1 "$rw" "$bs" "$qd" "$queues") ;;
+			vnvme-mapped-polled-bounce) r=$(run_client mapped 0 "$rw" "$bs" "$qd" "$queues") ;;
 			io_uring) r=$(run_fio "$rw" "$bs" "$qd" "$queues") ;;
 			io_uring-hipri) r=$(run_fio "$rw" "$bs" "$qd" "$queues" --hipri) ;;
 			esac

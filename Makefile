@@ -12,7 +12,7 @@
 #   make deb             vnvme-dkms and vnvme-utils .debs into build/deb (packaging/deb)
 #   make check           the full test suite (tests/run)
 #   make demo            the demo (tools/demo)
-#   make bench           vnvme vs io_uring on the backing device (tools/bench)
+#   make bench           vnvme vs io_uring, QEMU nvme, virtio-blk in rounds (tools/bench)
 #   make clean
 
 VERSION := 1.0

@@ -23,6 +23,16 @@ ns3=$(vnvme_loop 16)
 ns2_file=$(losetup -nO BACK-FILE "$ns2")
 ktap_check "namespaces 1 and 2 attach" sh -c "echo $ns1 > $dev/ns1/device_path && echo 1 > $dev/ns1/enable && echo $ns2 > $dev/ns2/device_path && echo 1 > $dev/ns2/enable && echo $ns3 > $dev/ns3/device_path"
 
+# A second instance in the other doorbell mode, with its namespace at NSID 5 (an NSID
+# the first does not use): the guest runs fio with verification on both data paths.
+other_uuid=$(vnvme_create small)
+other_dev=$VNVME_DEVICES/$other_uuid
+other_ns=$(vnvme_loop 16)
+mode=$(cat "$dev/vnvme/doorbell_mode")
+other_mode=$([ "$mode" = mapped ] && echo trapped || echo mapped)
+ktap_check "the second instance takes the other doorbell mode ($other_mode; the first: $mode)" \
+	sh -c "echo $other_mode > $other_dev/vnvme/doorbell_mode && echo e2e-other > $other_dev/vnvme/serial && echo $other_ns > $other_dev/ns5/device_path && echo 1 > $other_dev/ns5/enable"
+
 # Mailbox: the guest asks, L1 does it and answers.
 serve_mailbox() {
 	local mbox=$1
@@ -46,8 +56,10 @@ run_l2() {
 	local start status
 	start=$(date +%s)
 	VNVME_SERIAL=$(cat "$dev/vnvme/serial") VNVME_NS1_LBAS=$((64 * 2048)) VNVME_NS3_LBAS=$((16 * 2048)) \
+		VNVME_OTHER_SERIAL=e2e-other VNVME_OTHER_NSID=5 \
 		tools/vm/run --kernel "$(uname -r)" --smp 2 --mem 768 --timeout 2400 --out "$work/mbox" \
 		--qemu-arg -device --qemu-arg "vfio-pci,sysfsdev=$dev" \
+		--qemu-arg -device --qemu-arg "vfio-pci,sysfsdev=$other_dev" \
 		-- tests/e2e/guest/linux-guest.sh > "$work/l2-console.log" 2>&1
 	status=$?
 	ktap_diag "L2 run took $(($(date +%s) - start)) s, exit status $status"
@@ -97,7 +109,9 @@ ktap_check "the guest's fio runs used at least 4 I/O queues (seen from L1)" io_q
 ktap_check "the file system data is in the backing file (read from L1)" marker_in_ns2_file
 ktap_check "no pinned guest pages remain after QEMU exits" grep -qx 0 "$dev/vnvme/pinned_pages"
 ktap_check "controller state is off after QEMU exits" grep -qx off "$dev/vnvme/state"
+ktap_check "no pinned guest pages remain in the other instance" grep -qx 0 "$other_dev/vnvme/pinned_pages"
 ktap_check "the instance can be removed" sh -c "echo 1 > $dev/remove"
+ktap_check "the other instance can be removed" sh -c "echo 1 > $other_dev/remove"
 ktap_check "the module unloads" rmmod vnvme
 ktap_check "L1 kernel log has no oops, warning or lockdep report" dmesg_clean
 losetup -D

@@ -1,62 +1,77 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Benchmark body, run in the first-level VM by tools/bench.
+# First-level half of the benchmark, run by in-vm.sh: every job of tools/bench.d/jobs on
+# null_blk device 0, in rounds that alternate between
+#   vnvme-trapped-irq    the tools/vfio client, doorbells written through the trapped
+#                        region, completions waited for on the MSI-X eventfds;
+#   vnvme-mapped-polled  the same client writing doorbells straight into the mapped
+#                        doorbell page and polling its completion queues (SPDK-style);
+#   vnvme-mapped-polled-bounce  the same with zero-copy off: data through bounce buffers;
+#   io_uring             fio on the backing device;
+#   io_uring-hipri       fio polled (hipri), where null_blk has poll queues.
+# Usage: l1.sh UUID ROUNDS SECONDS   (records go to $BENCH_RECORDS)
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-seconds=${VNVME_BENCH_SECONDS:-5}
-client=tools/vfio/vnvme-vfio
+here=$(cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=tools/bench.d/lib.sh
+source "$here/lib.sh"
+uuid=$1 rounds=$2 seconds=$3
+dev=/sys/bus/mdev/devices/$uuid
+client=$here/../vfio/vnvme-vfio
+backing=/dev/nullb0
 
-# shellcheck source=tools/bench.d/instance.sh
-source tools/bench.d/instance.sh
+configs=(vnvme-trapped-irq vnvme-mapped-polled vnvme-mapped-polled-bounce io_uring)
+if [[ $(cat /sys/block/nullb0/queue/io_poll 2>/dev/null) == 1 ]]; then
+	configs+=(io_uring-hipri)
+else
+	echo "# io_uring-hipri not run: null_blk has no poll queues on $(uname -r)"
+fi
 
-# Busy jiffies of the whole machine (user+nice+system+irq+softirq).
-busy() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-hz=$(getconf CLK_TCK)
-
-# run_vnvme RW BS QD -> "iops p50_us cpu_us_per_io"
-run_vnvme() {
-	local b0 b1 json
-	b0=$(busy)
-	json=$($client --json --irq "$uuid" bench 1 --rw "$1" --bs "$2" --qd "$3" \
-		--queues 1 --seconds "$seconds")
-	b1=$(busy)
-	python3 - "$json" "$b0" "$b1" "$hz" <<'PY'
+# run_client MODE ZERO_COPY RW BS QD QUEUES -> "iops p50 p99 cpu_us_per_io"
+run_client() {
+	local mode=$1 json client_args=()
+	echo "$mode" > "$dev/vnvme/doorbell_mode"
+	echo "$2" > "$dev/vnvme/zero_copy"
+	shift 2
+	case $mode in
+	trapped) client_args=(--irq) ;;
+	mapped) client_args=(--doorbells mapped) ;;
+	esac
+	json=$("$client" --json "${client_args[@]}" "$uuid" bench 1 --rw "$1" --bs "$2" \
+		--qd "$3" --queues "$4" --seconds "$seconds")
+	python3 - "$json" <<'PY'
 import json, sys
-r = json.loads(sys.argv[1]); b0, b1, hz = map(float, sys.argv[2:5])
-ios = max(r["ios"], 1)
-print(f'{r["iops"]:.0f} {r["lat_us"]["p50"]:.1f} {(b1 - b0) / hz * 1e6 / ios:.1f}')
+r = json.loads(sys.argv[1])
+if r["status"] != 0:
+    sys.exit(f'client status {r["status"]}')
+lat = r["lat_us"]
+print(f'{r["iops"]:.0f} {lat["p50"]:.1f} {lat["p99"]:.1f} {r["cpu"]["host_us_per_io"]:.2f}')
 PY
 }
 
-# run_fio RW BS QD -> "iops p50_us cpu_us_per_io"
+# run_fio RW BS QD QUEUES [FIO OPTION...] -> "iops p50 p99 cpu_us_per_io"
 run_fio() {
-	local b0 b1 json
-	b0=$(busy)
-	json=$(fio --name=b --filename=/dev/nullb0 --ioengine=io_uring --direct=1 \
-		--rw="$1" --bs="$2" --iodepth="$3" --time_based --runtime="$seconds" \
-		--output-format=json)
-	b1=$(busy)
-	python3 - "$json" "$b0" "$b1" "$hz" "$1" <<'PY'
-import json, sys
-j = json.loads(sys.argv[1])["jobs"][0]; b0, b1, hz = map(float, sys.argv[2:5])
-d = j["write"] if "write" in sys.argv[5] else j["read"]
-ios = max(d["total_ios"], 1)
-p50 = d["clat_ns"]["percentile"].get("50.000000", 0) / 1000
-print(f'{d["iops"]:.0f} {p50:.1f} {(b1 - b0) / hz * 1e6 / ios:.1f}')
-PY
+	local b0 b1 tmp
+	tmp=$(mktemp)
+	b0=$(busy_jiffies)
+	fio_job "$1" "$2" "$3" "$4" "$seconds" "$backing" "${@:5}" > "$tmp"
+	b1=$(busy_jiffies)
+	fio_summary "$tmp" $((b1 - b0))
+	rm -f -- "$tmp"
 }
 
-echo "# vnvme benchmark: $(uname -r), $(nproc) vCPUs under QEMU TCG, null_blk backing, ${seconds}s per job"
-echo
-echo "| job | vnvme IOPS | io_uring IOPS | IOPS a/b | vnvme p50 us | io_uring p50 us | vnvme CPU us/IO | io_uring CPU us/IO |"
-echo "|---|---|---|---|---|---|---|---|"
-while read -r name rw bs qd; do
-	read -r a_iops a_p50 a_cpu < <(run_vnvme "$rw" "$bs" "$qd")
-	read -r b_iops b_p50 b_cpu < <(run_fio "$rw" "$bs" "$qd")
-	ratio=$(awk -v a="$a_iops" -v b="$b_iops" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
-	echo "| $name | $a_iops | $b_iops | $ratio | $a_p50 | $b_p50 | $a_cpu | $b_cpu |"
-done < tools/bench.d/jobs
-echo
-echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), guest RAM $(awk '/MemTotal/{print int($2/1024)}' /proc/meminfo) MiB"
-echo 1 > "$dev/remove"
-rmmod vnvme
+for ((round = 1; round <= rounds; round++)); do
+	while read -r job rw bs qd queues; do
+		while read -r config; do
+			case $config in
+			vnvme-trapped-irq) r=$(run_client trapped 1 "$rw" "$bs" "$qd" "$queues") ;;
+			vnvme-mapped-polled) r=$(run_client mapped 1 "$rw" "$bs" "$qd" "$queues") ;;
+			vnvme-mapped-polled-bounce) r=$(run_client mapped 0 "$rw" "$bs" "$qd" "$queues") ;;
+			io_uring) r=$(run_fio "$rw" "$bs" "$qd" "$queues") ;;
+			io_uring-hipri) r=$(run_fio "$rw" "$bs" "$qd" "$queues" --hipri) ;;
+			esac
+			read -r iops p50 p99 cpu <<< "$r"
+			bench_record l1 "$job" "$config" "$round" "$iops" "$p50" "$p99" "$cpu"
+			echo "# round $round $job $config: $iops IOPS, p50 $p50 us, p99 $p99 us, $cpu us CPU/IO"
+		done < <(rotate "$round" "${configs[@]}")
+	done < "$BENCH_JOBS"
+done

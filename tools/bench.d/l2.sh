@@ -1,28 +1,58 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Nested benchmark, L2 guest: the same fio jobs on the vnvme controller and
-# on QEMU's emulated one; JSON results go to $VNVME_OUT for the L1 side.
+# Nested benchmark, L2 guest (nested.sh boots it): the jobs of tools/bench.d/jobs on each
+# disk in rounds, the order of the disks rotated every round. Each job writes
+# ROUND@JOB@TARGET.start before it starts and ROUND@JOB@TARGET.json (fio's output) when
+# it ends, into $VNVME_OUT, where the first-level VM times them.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+here=$(cd -- "$(dirname -- "$0")" && pwd)
+# shellcheck source=tools/bench.d/lib.sh
+source "$here/lib.sh"
 out=${VNVME_OUT:?}
+rounds=${VNVME_BENCH_ROUNDS:-3}
 seconds=${VNVME_BENCH_SECONDS:-5}
 modprobe nvme
+modprobe virtio_blk
+
+# disk_by_serial SERIAL -> /dev/NAME of the NVMe namespace or virtio disk with that serial
+disk_by_serial() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[[ -e $c/serial && $(tr -d ' ' < "$c/serial") == "$1" ]] && echo "/dev/${c##*/}n1" && return 0
+	done
+	for c in /sys/block/vd*; do
+		[[ -e $c/serial && $(cat "$c/serial") == "$1" ]] && echo "/dev/${c##*/}" && return 0
+	done
+	return 1
+}
+
+declare -A disk=()
 for _ in $(seq 1 240); do
-	[ -b /dev/nvme0n1 ] && [ -b /dev/nvme1n1 ] && break
+	disk=()
+	disk[vnvme-mapped]=$(disk_by_serial bench-mapped) || true
+	disk[vnvme-trapped]=$(disk_by_serial bench-trapped) || true
+	disk[qemu-nvme]=$(disk_by_serial bench-qemu-nvme) || true
+	disk[virtio-blk]=$(disk_by_serial bench-virtio) || true
+	missing=0
+	for t in "${!disk[@]}"; do [[ -b ${disk[$t]} ]] || missing=1; done
+	((missing)) || break
 	sleep 0.5
 done
-# Tell the controllers apart by model: the probe order is not fixed.
-for c in /sys/class/nvme/nvme*; do
-	case $(cat "$c/model") in
-	vnvme*) vnvme=/dev/${c##*/}n1 ;;
-	QEMU*) qemu=/dev/${c##*/}n1 ;;
-	esac
+for t in "${!disk[@]}"; do
+	[[ -b ${disk[$t]} ]] || { echo "no disk for $t" >&2; exit 1; }
+	echo "$t at ${disk[$t]}"
 done
-echo "vnvme at ${vnvme:?no vnvme controller}, QEMU nvme at ${qemu:?no QEMU nvme controller}"
-while read -r name rw bs qd; do
-	for target in vnvme qemu; do
-		fio --name=b --filename="${!target}" --ioengine=io_uring --direct=1 --rw="$rw" \
-			--bs="$bs" --iodepth="$qd" --time_based --runtime="$seconds" \
-			--output-format=json > "$out/$target-$name.json"
-	done
-done < tools/bench.d/jobs
+
+targets=(vnvme-mapped vnvme-trapped qemu-nvme virtio-blk)
+for ((round = 1; round <= rounds; round++)); do
+	while read -r job rw bs qd queues; do
+		while read -r target; do
+			name=$round@$job@$target
+			touch "$out/$name.start"
+			sleep 0.3	# the first-level sampler polls every 0.1 s
+			fio_job "$rw" "$bs" "$qd" "$queues" "$seconds" "${disk[$target]}" > "$out/$name.tmp"
+			mv "$out/$name.tmp" "$out/$name.json"
+			sleep 0.3
+		done < <(rotate "$round" "${targets[@]}")
+	done < "$BENCH_JOBS"
+done

@@ -79,10 +79,12 @@ run_matching() {
 
 # find_ns NSID VAR: sets VAR to the block device of namespace NSID.  Disk
 # names do not follow NSIDs: since Linux 6.8 the driver scans namespaces
-# asynchronously and names them in the order the scans finish.
+# asynchronously and names them in the order the scans finish.  The guest
+# has two controllers (the instance under test and the one in the other
+# doorbell mode); their NSIDs differ, so an NSID names one disk.
 find_ns() {
 	local d nsid
-	for d in /sys/block/nvme0n*; do
+	for d in /sys/block/nvme*n*; do
 		[ -e "$d/nsid" ] || continue
 		read -r nsid < "$d/nsid"
 		if ((nsid == $1)) && [ -b "/dev/${d##*/}" ]; then
@@ -107,6 +109,18 @@ ns_absent() {
 wait_ns_gone() {	# wait_ns_gone SECONDS NSID
 	wait_until "$1" ns_absent "$2" && return 0
 	echo "a block device with nsid $2 is still there after $1 s"
+	return 1
+}
+
+# ctrl_by_serial SERIAL VAR: sets VAR to the nvmeN whose serial is SERIAL.
+# Controllers probe in parallel: their numbers do not follow PCI order.
+ctrl_by_serial() {
+	local c serial
+	for c in /sys/class/nvme/nvme*; do
+		[ -e "$c/serial" ] || continue
+		read -r serial < "$c/serial"
+		[ "$serial" = "$1" ] && { printf -v "$2" '%s' "${c##*/}"; return 0; }
+	done
 	return 1
 }
 
@@ -143,7 +157,7 @@ has_msi_irqs() {
 # queues and N polled queues.
 io_queue_sets() {
 	local n=${#cpus[@]}
-	matches "$kmsg" "nvme nvme0: $n/$n/$n default/read/poll queues"
+	matches "$kmsg" "nvme $ctrl: $n/$n/$n default/read/poll queues"
 }
 
 fio_reset_status() {
@@ -176,7 +190,7 @@ remount_and_verify() {
 # second read must find it empty.  Raw binary: nvme-cli's text format varies.
 changed_ns_log_empty() {
 	local bytes
-	bytes=$(nvme get-log /dev/nvme0 --log-id=4 --log-len=8 --raw-binary | od -An -tx1 -v)
+	bytes=$(nvme get-log "/dev/$ctrl" --log-id=4 --log-len=8 --raw-binary | od -An -tx1 -v)
 	matches "${bytes//[$' \n']/}" '^0000000000000000$'
 }
 
@@ -206,7 +220,11 @@ check "it has an MSI-X capability" has_msix_cap
 cpus=(/sys/devices/system/cpu/cpu[0-9]*)
 modprobe nvme write_queues=${#cpus[@]} poll_queues=${#cpus[@]}
 ns1_dev=/dev/no-namespace-1 ns2_dev=/dev/no-namespace-2 ns3_dev=/dev/no-namespace-3
-check "the inbox nvme driver binds and creates nvme0" wait_for 60 -e /dev/nvme0
+ctrl=nvme-not-found other=nvme-not-found
+check "the inbox nvme driver binds the instance under test" wait_until 60 ctrl_by_serial "$VNVME_SERIAL" ctrl
+check "the inbox nvme driver binds the instance in the other doorbell mode" \
+	wait_until 60 ctrl_by_serial "$VNVME_OTHER_SERIAL" other
+check "the two instances are two controllers" test "$ctrl" != "$other"
 check "namespace 1 appears as a block device" wait_ns 60 1 ns1_dev
 check "namespace 2 appears as a block device" wait_ns 30 2 ns2_dev
 kmsg=$(dmesg)
@@ -216,7 +234,7 @@ done <<< "$kmsg" > "$out/l2-dmesg-nvme.log"
 check "the driver uses MSI-X vectors" has_msi_irqs
 check "the driver created default, read and poll queues, one each per vCPU" io_queue_sets
 
-id_ctrl=$(nvme id-ctrl /dev/nvme0 2>&1)
+id_ctrl=$(nvme id-ctrl "/dev/$ctrl" 2>&1)
 check "nvme id-ctrl reports the instance serial" matches "$id_ctrl" $'(^|\n)sn +: '"$VNVME_SERIAL"
 check "nvme id-ctrl reports 16 namespaces and VER 1.4" \
 	matches "$id_ctrl" $'(^|\n)nn +: 16\n.*(^|\n)ver +: 0x10400\n|(^|\n)ver +: 0x10400\n.*(^|\n)nn +: 16\n'
@@ -224,15 +242,15 @@ check "nvme id-ctrl reports 16 namespaces and VER 1.4" \
 check "nvme id-ns reports the namespace size" \
 	run_matching $'(^|\n)nsze +: '"$(printf '0x%x' "$VNVME_NS1_LBAS")"$'\n' nvme id-ns "$ns1_dev"
 check "nvme list-ns lists namespaces 1 and 2" \
-	run_matching $'\\[ *0\\]: *0x1\n\\[ *1\\]: *0x2' nvme list-ns /dev/nvme0
+	run_matching $'\\[ *0\\]: *0x1\n\\[ *1\\]: *0x2' nvme list-ns "/dev/$ctrl"
 check "nvme ns-descs returns NGUID and EUI-64" run_matching '[Nn][Gg][Uu][Ii][Dd].*[Ee][Uu][Ii]64|[Ee][Uu][Ii]64.*[Nn][Gg][Uu][Ii][Dd]' \
 	nvme ns-descs "$ns1_dev"
-check "nvme smart-log answers" run_matching 'power_cycles' nvme smart-log /dev/nvme0
-check "nvme error-log answers" nvme error-log /dev/nvme0 -e 4
-check "nvme get-feature number of queues" run_matching 'Current value' nvme get-feature /dev/nvme0 -f 7
+check "nvme smart-log answers" run_matching 'power_cycles' nvme smart-log "/dev/$ctrl"
+check "nvme error-log answers" nvme error-log "/dev/$ctrl" -e 4
+check "nvme get-feature number of queues" run_matching 'Current value' nvme get-feature "/dev/$ctrl" -f 7
 check "nvme get-feature volatile write cache is enabled" \
-	run_matching 'Current value:0x0*1' nvme get-feature /dev/nvme0 -f 6
-check "nvme fw-log answers" nvme fw-log /dev/nvme0
+	run_matching 'Current value:0x0*1' nvme get-feature "/dev/$ctrl" -f 6
+check "nvme fw-log answers" nvme fw-log "/dev/$ctrl"
 
 fio_common=(--ioengine=libaio --direct=1 --group_reporting --verify_fatal=1)
 check "fio 4k randwrite crc32c verify, iodepth 16, one job per queue" \
@@ -248,6 +266,16 @@ check "fio 512k (MDTS) reads and writes verify" \
 check "fio polled I/O (io_uring hipri, poll queues) verifies" \
 	fio --name=polled "${fio_common[@]}" --ioengine=io_uring --hipri --filename="$ns1_dev" \
 	--rw=randwrite --bs=16k --iodepth=4 --size=1m --offset=24m --verify=crc32c
+
+# The same data path in the other doorbell mode (the L1 side says which).
+other_ns=/dev/no-namespace-$VNVME_OTHER_NSID
+check "the other instance's namespace appears" wait_ns 60 "$VNVME_OTHER_NSID" other_ns
+check "fio 4k randwrite crc32c verify on the instance in the other doorbell mode" \
+	fio --name=other "${fio_common[@]}" --filename="$other_ns" --rw=randwrite --bs=4k \
+	--iodepth=16 --numjobs="${#cpus[@]}" --size=512k --offset_increment=1m --verify=crc32c
+check "fio 128k sequential md5 verify in the other doorbell mode" \
+	fio --name=other-seq "${fio_common[@]}" --filename="$other_ns" --rw=write --bs=128k \
+	--iodepth=8 --size=4m --offset=4m --verify=md5
 
 check "mkfs.ext4 on namespace 2" mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 "$ns2_dev"
 mkdir -p /mnt/ns2
@@ -269,7 +297,7 @@ fio --name=prep "${fio_common[@]}" --filename="$ns1_dev" --rw=write --bs=4k --io
 	--size=2m --offset=32m --verify=crc32c --do_verify=0 > "$out/fio-reset.log" 2>&1 &
 fio_pid=$!
 nap 3
-check "nvme reset during I/O" nvme reset /dev/nvme0
+check "nvme reset during I/O" nvme reset "/dev/$ctrl"
 wait "$fio_pid"
 fio_status=$?
 check "fio survives the reset" fio_reset_status

@@ -362,6 +362,23 @@ void vnvme_dbpage_stop(struct vnvme_ctrl *ctrl)
 }
 
 /*
+ * Migration: every doorbell written into the page so far is taken and
+ * recorded (ctrl->db[], the SQ tails) before the device state is read or
+ * the queues are quiesced; the guest's vCPUs are stopped by then.
+ */
+void vnvme_dbpage_drain(struct vnvme_ctrl *ctrl)
+{
+	struct vnvme_dbpage *dbp = &ctrl->dbpage;
+
+	if (!dbp->poller)
+		return;
+	mutex_lock(&dbp->poll_lock);
+	if (dbp->running)
+		vnvme_dbpage_scan(ctrl);
+	mutex_unlock(&dbp->poll_lock);
+}
+
+/*
  * A trapped doorbell write (write() at a doorbell offset).  In mapped mode
  * it goes into the page like a mapped write, and the poller is woken to
  * serve it, so writes of both kinds are served in the order they landed.

@@ -442,6 +442,9 @@ static int vnvme_mig_apply(struct vnvme_ctrl *ctrl,
 		for (i = 0; i < ARRAY_SIZE(ctrl->db); i++)
 			WRITE_ONCE(ctrl->db[i], le32_to_cpu(img->db_values[i]));
 		WRITE_ONCE(ctrl->csts, le32_to_cpu(r->csts));
+		/* A mapped page is served from here on, as after CC.EN. */
+		if (vnvme_ctrl_ready(ctrl))
+			vnvme_dbpage_start(ctrl);
 	}
 	mutex_unlock(&ctrl->lock);
 	if (ret) {
@@ -466,6 +469,8 @@ static struct file *vnvme_mig_save(struct vnvme_ctrl *ctrl)
 			 ctrl->mig.pending);
 		return ERR_PTR(-EBUSY);
 	}
+	/* A mapped page written since the pause: recorded, not run. */
+	vnvme_dbpage_drain(ctrl);
 	/* Completed writes must be visible through the destination's path. */
 	ret = vnvme_ns_flush_all(ctrl);
 	if (ret) {
@@ -531,6 +536,8 @@ static struct file *vnvme_mig_step(struct vnvme_ctrl *ctrl,
 	if (cur == VFIO_DEVICE_STATE_RUNNING &&
 	    next == VFIO_DEVICE_STATE_RUNNING_P2P) {
 		mutex_lock(&ctrl->lock);
+		/* Doorbells the guest left in a mapped page run before the pause. */
+		vnvme_dbpage_drain(ctrl);
 		ctrl->mig.pending = vnvme_queues_quiesce(ctrl);
 		mutex_unlock(&ctrl->lock);
 		return NULL;

@@ -64,9 +64,9 @@ enum vnvme_mig_section_type {
 	VNVME_MIG_SMART		= 0x0023,
 	VNVME_MIG_NAMESPACE	= 0x0030,
 	/*
-	 * Reserved for features being added beside migration: the doorbell
-	 * mode (mapped doorbells) and the zero-copy data flag.  Written as
-	 * OPTIONAL sections once those land; v1 readers skip them.
+	 * How the source host served the guest: its doorbell mode (u32, 1 =
+	 * mapped) and zero-copy flag (u32).  OPTIONAL and for the record: the
+	 * guest sees neither, and the destination keeps its own settings.
 	 */
 	VNVME_MIG_DOORBELL_MODE	= 0x0040,
 	VNVME_MIG_ZERO_COPY	= 0x0041,

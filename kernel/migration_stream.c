@@ -47,6 +47,26 @@ static void *vnvme_mig_put(struct vnvme_mig_writer *w, u16 type, u32 len)
 	return sec + 1;
 }
 
+/* An OPTIONAL section of one u32. */
+static void vnvme_mig_put_optional_u32(struct vnvme_mig_writer *w, u16 type,
+				       u32 val)
+{
+	__le32 *body = vnvme_mig_put(w, type, sizeof(*body));
+	struct vnvme_mig_section *sec = (void *)body - sizeof(*sec);
+
+	sec->flags = cpu_to_le16(VNVME_MIG_SECTION_OPTIONAL);
+	*body = cpu_to_le32(val);
+}
+
+static void vnvme_mig_put_host(struct vnvme_mig_writer *w,
+			       struct vnvme_ctrl *ctrl)
+{
+	vnvme_mig_put_optional_u32(w, VNVME_MIG_DOORBELL_MODE,
+				   READ_ONCE(ctrl->dbpage.mapped_mode));
+	vnvme_mig_put_optional_u32(w, VNVME_MIG_ZERO_COPY,
+				   READ_ONCE(ctrl->zero_copy));
+}
+
 static void vnvme_mig_put_ident(struct vnvme_mig_writer *w,
 				struct vnvme_ctrl *ctrl)
 {
@@ -170,7 +190,7 @@ static void vnvme_mig_put_queues(struct vnvme_mig_writer *w,
 		mcq->tail = cpu_to_le16(cq->tail);
 		mcq->phase = cq->phase;
 		mutex_unlock(&cq->ring.lock);
-		mcq->coalesced = cpu_to_le16(READ_ONCE(cq->coalesced));
+		mcq->coalesced = cpu_to_le16((u16)atomic_read(&cq->coalesced));
 	}
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
 		sq = rcu_dereference_protected(ctrl->sqs[qid],
@@ -282,6 +302,7 @@ int vnvme_mig_snapshot(struct vnvme_ctrl *ctrl, u8 **stream, size_t *len)
 	vnvme_mig_put_events(&w, ctrl);
 	mutex_unlock(&ctrl->lock);
 	vnvme_mig_put_namespaces(&w, ctrl);
+	vnvme_mig_put_host(&w, ctrl);
 	vnvme_mig_put(&w, VNVME_MIG_END, 0);
 
 	hdr = (void *)w.buf;

@@ -767,6 +767,7 @@ int vnvme_dbpage_open(struct vnvme_ctrl *ctrl);
 void vnvme_dbpage_close(struct vnvme_ctrl *ctrl);
 void vnvme_dbpage_start(struct vnvme_ctrl *ctrl);
 void vnvme_dbpage_stop(struct vnvme_ctrl *ctrl);
+void vnvme_dbpage_drain(struct vnvme_ctrl *ctrl);
 bool vnvme_dbpage_post(struct vnvme_ctrl *ctrl, unsigned int idx, u32 val);
 int vnvme_dbpage_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 int vnvme_dbpage_region_info(struct vnvme_ctrl *ctrl,

@@ -1854,7 +1854,7 @@ static bool reap_ok(struct tctx *c, struct vnvme_queue *q, unsigned int n)
  * every dword of the page, live queues and qids beyond the controller's alike,
  * round after round.  A reset must then bring a working controller back.
  */
-static void t_mapped_doorbell_garbage(struct tctx *c)
+static void t_doorbell_page_garbage(struct tctx *c)
 {
 	volatile uint32_t *db;
 	struct nvme_sqe sqe;
@@ -1918,7 +1918,7 @@ static void *doorbell_map_churn_main(void *arg)
  * submissions go through the new one; meanwhile a thread maps and unmaps the
  * page over and over (vma tracking under faults and zaps).
  */
-static void t_mapped_doorbell_remap_io(struct tctx *c)
+static void t_doorbell_page_remap_io(struct tctx *c)
 {
 	pthread_t churn;
 	unsigned int round;
@@ -1956,7 +1956,7 @@ static void t_mapped_doorbell_remap_io(struct tctx *c)
  * mapping is tracked and faulted like the parent's) and the parent's I/O
  * must keep completing.
  */
-static void t_mapped_doorbell_fork(struct tctx *c)
+static void t_doorbell_page_fork(struct tctx *c)
 {
 	unsigned int round;
 	int status;
@@ -2024,9 +2024,9 @@ static const struct tcase cases[] = {
 	{ "doorbell_jumps", t_doorbell_jumps },
 	{ "queue_churn", t_queue_churn },
 	{ "pinned_page_limit", t_pinned_page_limit },
-	{ "mapped_doorbell_garbage", t_mapped_doorbell_garbage },
-	{ "mapped_doorbell_remap_io", t_mapped_doorbell_remap_io },
-	{ "mapped_doorbell_fork", t_mapped_doorbell_fork },
+	{ "doorbell_page_garbage", t_doorbell_page_garbage },
+	{ "doorbell_page_remap_io", t_doorbell_page_remap_io },
+	{ "doorbell_page_fork", t_doorbell_page_fork },
 	{ "zero_copy_unmapped_prp", t_zero_copy_unmapped_prp },
 	{ "pin_budget_many_pages", t_pin_budget_many_pages },
 };

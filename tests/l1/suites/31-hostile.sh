@@ -135,17 +135,21 @@ run_mapped_batch() {
 
 # Every case in each doorbell mode, in this boot; the mapped pass names them mapped_*.
 # Cases about the mapped page skip themselves (with the reason) in the trapped pass.
+# The doorbell_page_* cases write into the mapped doorbell page: mapped pass only.
 while read -r name; do
-	[[ -n $name ]] || continue
+	[[ -n $name && $name != doorbell_page_* ]] || continue
 	((hung)) && break
 	run_case "$name"
 done <<<"$case_list"
 if ((!hung)); then
 	CHK_DOORBELLS=mapped
-	# pinned_page_limit needs a module loaded with its own limit: a case of its own.
-	mapfile -t batch < <(grep -vx 'pinned_page_limit' <<<"$case_list" | grep .)
+	# The pin budget cases need a module loaded with its own limit: cases of their own.
+	own_load='pinned_page_limit|pin_budget_many_pages'
+	mapfile -t batch < <(grep -Evx "$own_load" <<<"$case_list" | grep .)
 	((${#batch[@]})) && run_mapped_batch "${batch[@]}"
-	grep -qx pinned_page_limit <<<"$case_list" && ((!hung)) && run_case pinned_page_limit
+	while read -r name; do
+		((hung)) || run_case "$name"
+	done < <(grep -Ex "$own_load" <<<"$case_list")
 fi
 ktap_diag "hostile: operations $ops_total, faults injected $faults_total"
 ktap_finish

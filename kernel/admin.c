@@ -762,8 +762,7 @@ static u16 vnvme_admin_delete_cq(struct vnvme_req *req)
 	if (qid == 0 || qid >= VNVME_MAX_QUEUES)
 		return DNR(VNVME_SC_QID_INVALID);
 	mutex_lock(&ctrl->queue_lock);
-	cq = rcu_dereference_protected(ctrl->cqs[qid],
-				       lockdep_is_held(&ctrl->queue_lock));
+	cq = vnvme_cq_locked(ctrl, qid);
 	if (!cq)
 		status = DNR(VNVME_SC_QID_INVALID);
 	else if (cq->nr_sqs)

@@ -176,8 +176,7 @@ static void vnvme_mig_put_queues(struct vnvme_mig_writer *w,
 	int qid;
 
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
-		cq = rcu_dereference_protected(ctrl->cqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		cq = vnvme_cq_locked(ctrl, qid);
 		if (!cq)
 			continue;
 		mcq = vnvme_mig_put(w, VNVME_MIG_CQ, sizeof(*mcq));
@@ -193,8 +192,7 @@ static void vnvme_mig_put_queues(struct vnvme_mig_writer *w,
 		mcq->coalesced = cpu_to_le16((u16)atomic_read(&cq->coalesced));
 	}
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
-		sq = rcu_dereference_protected(ctrl->sqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		sq = vnvme_sq_locked(ctrl, qid);
 		if (!sq)
 			continue;
 		msq = vnvme_mig_put(w, VNVME_MIG_SQ, sizeof(*msq));

@@ -190,8 +190,7 @@ int vnvme_sq_create(struct vnvme_ctrl *ctrl, u16 qid, u64 iova, u16 size,
 	}
 
 	mutex_lock(&ctrl->queue_lock);
-	cq = rcu_dereference_protected(ctrl->cqs[cqid],
-				       lockdep_is_held(&ctrl->queue_lock));
+	cq = vnvme_cq_locked(ctrl, cqid);
 	if (!cq) {
 		mutex_unlock(&ctrl->queue_lock);
 		vnvme_ring_teardown(ctrl, &sq->ring);
@@ -254,8 +253,7 @@ void vnvme_sq_delete(struct vnvme_ctrl *ctrl, u16 qid)
 	struct vnvme_sq *sq;
 
 	lockdep_assert_held(&ctrl->queue_lock);
-	sq = rcu_dereference_protected(ctrl->sqs[qid],
-				       lockdep_is_held(&ctrl->queue_lock));
+	sq = vnvme_sq_locked(ctrl, qid);
 	if (sq)
 		vnvme_sq_destroy(ctrl, sq);
 }
@@ -284,8 +282,7 @@ void vnvme_cq_delete(struct vnvme_ctrl *ctrl, u16 qid)
 	struct vnvme_cq *cq;
 
 	lockdep_assert_held(&ctrl->queue_lock);
-	cq = rcu_dereference_protected(ctrl->cqs[qid],
-				       lockdep_is_held(&ctrl->queue_lock));
+	cq = vnvme_cq_locked(ctrl, qid);
 	if (cq)
 		vnvme_cq_destroy(ctrl, cq);
 }
@@ -360,8 +357,7 @@ bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 
 	mutex_lock(&ctrl->queue_lock);
 	for (qid = 1; qid < VNVME_MAX_QUEUES; qid++) {
-		sq = rcu_dereference_protected(ctrl->sqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		sq = vnvme_sq_locked(ctrl, qid);
 		if (!sq)
 			continue;
 		flush_work(&sq->work);
@@ -521,8 +517,7 @@ bool vnvme_sq_mark_abort(struct vnvme_ctrl *ctrl, u16 sqid, u16 cid)
 	if (sqid >= VNVME_MAX_QUEUES)
 		return false;
 	mutex_lock(&ctrl->queue_lock);
-	sq = rcu_dereference_protected(ctrl->sqs[sqid],
-				       lockdep_is_held(&ctrl->queue_lock));
+	sq = vnvme_sq_locked(ctrl, sqid);
 	if (!sq || READ_ONCE(sq->stopping))
 		goto out;
 	/* The head moves only under ring.lock. */
@@ -890,8 +885,7 @@ static bool vnvme_queues_busy(struct vnvme_ctrl *ctrl)
 	held = ctrl->nr_aer;
 	spin_unlock_irqrestore(&ctrl->aer_lock, flags);
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
-		sq = rcu_dereference_protected(ctrl->sqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		sq = vnvme_sq_locked(ctrl, qid);
 		if (sq && atomic_read(&sq->running) > (qid ? 0 : (int)held))
 			return true;
 	}
@@ -905,8 +899,7 @@ static void vnvme_queues_post_all(struct vnvme_ctrl *ctrl)
 	int qid;
 
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
-		cq = rcu_dereference_protected(ctrl->cqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		cq = vnvme_cq_locked(ctrl, qid);
 		if (!cq)
 			continue;
 		flush_work(&cq->work);
@@ -943,8 +936,7 @@ unsigned int vnvme_queues_quiesce(struct vnvme_ctrl *ctrl)
 
 	mutex_lock(&ctrl->queue_lock);
 	for (qid = 1; qid < VNVME_MAX_QUEUES; qid++) {
-		sq = rcu_dereference_protected(ctrl->sqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		sq = vnvme_sq_locked(ctrl, qid);
 		if (!sq)
 			continue;
 		flush_work(&sq->work);
@@ -967,8 +959,7 @@ unsigned int vnvme_queues_quiesce(struct vnvme_ctrl *ctrl)
 	vnvme_queues_post_all(ctrl);
 	WRITE_ONCE(ctrl->mig.frozen, true);
 	for (qid = 0; qid < VNVME_MAX_QUEUES; qid++) {
-		cq = rcu_dereference_protected(ctrl->cqs[qid],
-					       lockdep_is_held(&ctrl->queue_lock));
+		cq = vnvme_cq_locked(ctrl, qid);
 		if (!cq)
 			continue;
 		/* A drain that started before frozen was set is over. */

@@ -663,6 +663,19 @@ static inline struct device *vnvme_dev(struct vnvme_ctrl *ctrl)
 	return &ctrl->mdev->dev;
 }
 
+/* The queues of ctrl's tables, for a caller that holds queue_lock. */
+static inline struct vnvme_sq *vnvme_sq_locked(struct vnvme_ctrl *ctrl, int qid)
+{
+	return rcu_dereference_protected(ctrl->sqs[qid],
+					 lockdep_is_held(&ctrl->queue_lock));
+}
+
+static inline struct vnvme_cq *vnvme_cq_locked(struct vnvme_ctrl *ctrl, int qid)
+{
+	return rcu_dereference_protected(ctrl->cqs[qid],
+					 lockdep_is_held(&ctrl->queue_lock));
+}
+
 static inline bool vnvme_ctrl_ready(struct vnvme_ctrl *ctrl)
 {
 	return READ_ONCE(ctrl->csts) & VNVME_CSTS_RDY;

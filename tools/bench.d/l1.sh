@@ -62,13 +62,18 @@ run_fio() {
 for ((round = 1; round <= rounds; round++)); do
 	while read -r job rw bs qd queues; do
 		while read -r config; do
+			r=
 			case $config in
 			vnvme-trapped-irq) r=$(run_client trapped 1 "$rw" "$bs" "$qd" "$queues") ;;
 			vnvme-mapped-polled) r=$(run_client mapped 1 "$rw" "$bs" "$qd" "$queues") ;;
 			vnvme-mapped-polled-bounce) r=$(run_client mapped 0 "$rw" "$bs" "$qd" "$queues") ;;
 			io_uring) r=$(run_fio "$rw" "$bs" "$qd" "$queues") ;;
 			io_uring-hipri) r=$(run_fio "$rw" "$bs" "$qd" "$queues" --hipri) ;;
-			esac
+			esac || true	# a failed job is reported below, the rounds go on
+			if [[ -z $r ]]; then
+				echo "# round $round $job $config: FAILED (no result; not recorded)"
+				continue
+			fi
 			read -r iops p50 p99 cpu <<< "$r"
 			bench_record l1 "$job" "$config" "$round" "$iops" "$p50" "$p99" "$cpu"
 			echo "# round $round $job $config: $iops IOPS, p50 $p50 us, p99 $p99 us, $cpu us CPU/IO"

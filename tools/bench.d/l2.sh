@@ -50,8 +50,12 @@ for ((round = 1; round <= rounds; round++)); do
 			name=$round@$job@$target
 			touch "$out/$name.start"
 			sleep 0.3	# the first-level sampler polls every 0.1 s
-			fio_job "$rw" "$bs" "$qd" "$queues" "$seconds" "${disk[$target]}" > "$out/$name.tmp"
-			mv "$out/$name.tmp" "$out/$name.json"
+			if fio_job "$rw" "$bs" "$qd" "$queues" "$seconds" "${disk[$target]}" > "$out/$name.tmp"; then
+				mv "$out/$name.tmp" "$out/$name.json"
+			else
+				echo "round $round $job $target: FAILED (no result; not recorded)"
+				rm -f -- "$out/$name.tmp"
+			fi
 			sleep 0.3
 		done < <(rotate "$round" "${targets[@]}")
 	done < "$BENCH_JOBS"

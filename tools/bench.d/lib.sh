@@ -33,7 +33,8 @@ rotate() {
 # fio_job RW BS QD QUEUES SECONDS FILE [FIO OPTION...] -> fio's JSON of one job on FILE,
 # one fio process per queue
 fio_job() {
-	fio --name=b --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" --iodepth="$3" \
+	# A job that hangs is killed a minute after its time and reported as failed.
+	timeout "$(($5 + 60))" fio --name=b --ioengine=io_uring --direct=1 --rw="$1" --bs="$2" --iodepth="$3" \
 		--numjobs="$4" --group_reporting --time_based --runtime="$5" --filename="$6" \
 		--output-format=json "${@:7}"
 }

@@ -31,18 +31,19 @@ for config in "$@"; do
 	data=$(mktemp)
 	# The job runs in the background; perf samples every CPU for the middle of it.
 	if [[ $config == io_uring ]]; then
-		fio_job "$rw" "$bs" "$qd" "$queues" "$((seconds + 2))" /dev/nullb0 > /dev/null &
+		fio_job "$rw" "$bs" "$qd" "$queues" "$((seconds + 2))" /dev/nullb0 > "$data.out" &
 	else
 		"${client[@]}" "$uuid" bench 1 --rw "$rw" --bs "$bs" --qd "$qd" --queues "$queues" \
-			--seconds "$((seconds + 2))" > /dev/null &
+			--seconds "$((seconds + 2))" > "$data.out" &
 	fi
 	job_pid=$!
 	sleep 1
 	perf record -q -e cpu-clock -a -g -o "$data" -- sleep "$seconds"
 	wait "$job_pid"
+	echo "# the job: $(head -c 300 "$data.out")"
 	echo "# $job $config on $(uname -r), $(nproc) vCPUs: share of all CPU samples"
 	perf report -i "$data" --no-children --sort comm,dso,sym --percent-limit 1.5 --stdio 2>/dev/null |
 		grep -v '^$' | grep -v '^# *$' | grep -E '^ +[0-9]|^# (Samples|Event)' | head -40
 	echo "# poller: $(tr '\n' ' ' < "$dev/vnvme/doorbell_poller")"
-	rm -f -- "$data"
+	rm -f -- "$data" "$data.out"
 done

@@ -220,6 +220,13 @@ static void vnvme_sq_wait_inline(struct vnvme_sq *sq)
 	mutex_unlock(&sq->fetch_lock);
 }
 
+/* Waits for both fetchers of an SQ, its worker and an inline doorbell write. */
+static void vnvme_sq_wait_fetchers(struct vnvme_sq *sq)
+{
+	flush_work(&sq->work);
+	vnvme_sq_wait_inline(sq);
+}
+
 /*
  * Deletes an SQ.  Commands already fetched run to completion and are posted
  * (or dropped if the CQ stays full); nothing new is fetched.  The caller
@@ -360,8 +367,7 @@ bool vnvme_queues_stop_io(struct vnvme_ctrl *ctrl)
 		sq = vnvme_sq_locked(ctrl, qid);
 		if (!sq)
 			continue;
-		flush_work(&sq->work);
-		vnvme_sq_wait_inline(sq);
+		vnvme_sq_wait_fetchers(sq);
 		left = time_before(jiffies, deadline) ? deadline - jiffies : 0;
 		if (!wait_event_timeout(ctrl->idle_wait,
 					atomic_read(&sq->inflight) == 0, left) &&
@@ -939,8 +945,7 @@ unsigned int vnvme_queues_quiesce(struct vnvme_ctrl *ctrl)
 		sq = vnvme_sq_locked(ctrl, qid);
 		if (!sq)
 			continue;
-		flush_work(&sq->work);
-		vnvme_sq_wait_inline(sq);
+		vnvme_sq_wait_fetchers(sq);
 	}
 	/* Commands run in the block layer or on cmd_wq: wait like a reset. */
 	for (;;) {

@@ -266,3 +266,19 @@ chk_run_watched() {
 chk_sum_faults() {
 	awk '/faults injected: [0-9]+$/ { s += $NF } END { print s + 0 }' "$1"
 }
+
+# chk_setup_or_exit FUNCTION: runs the suite's setup FUNCTION in this shell (it sets the
+# suite's variables); if it fails, reports "setup" with its output, unloads the module
+# and ends the suite.
+chk_setup_or_exit() {
+	local out
+	out=$(mktemp)
+	if ! "$1" >"$out" 2>&1; then
+		ktap_not_ok setup "$(cat "$out")"
+		chk_unload >/dev/null
+		rm -f "$out"
+		ktap_finish
+		exit
+	fi
+	rm -f "$out"
+}

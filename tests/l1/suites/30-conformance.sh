@@ -39,15 +39,7 @@ if ! chk_build conformance; then
 	exit
 fi
 chk_kmsg_mark
-out=$(mktemp)
-if ! setup >"$out" 2>&1; then
-	ktap_not_ok setup "$(cat "$out")"
-	chk_unload >/dev/null
-	rm -f "$out"
-	ktap_finish
-	exit
-fi
-rm -f "$out"
+chk_setup_or_exit setup
 
 # run_conformance [PREFIX]: the cases on the instance, in the doorbell mode of this pass.
 run_conformance() {

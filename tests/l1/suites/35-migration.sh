@@ -44,15 +44,7 @@ if ! chk_build migration; then
 	exit
 fi
 chk_kmsg_mark
-out=$(mktemp)
-if ! setup >"$out" 2>&1; then
-	ktap_not_ok setup "$(cat "$out")"
-	chk_unload >/dev/null
-	rm -f "$out"
-	ktap_finish
-	exit
-fi
-rm -f "$out"
+chk_setup_or_exit setup
 ktap_diag "instances A $uuid_a, B $uuid_b"
 start=$SECONDS
 fold_ktap < <(timeout 700 "$CHK_BIN/migration" --set peer="$uuid_b" "$uuid_a" 2>&1)

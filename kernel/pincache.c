@@ -119,23 +119,35 @@ void vnvme_pincache_drop_all(struct vnvme_ctrl *ctrl)
  * Counts nr more pinned pages (rings or data) within max_pinned_pages,
  * unpinning unused data pages to make room.  Never called from dma_unmap.
  */
+/*
+ * Adds nr to pinned_pages unless that passes the budget.  A compare and
+ * exchange, not an add and a take-back: the count, which sysfs shows, never
+ * exceeds max_pinned_pages, even for a moment.
+ */
+static bool vnvme_pins_try_charge(struct vnvme_ctrl *ctrl, unsigned int nr)
+{
+	int old = atomic_read(&ctrl->pinned_pages);
+
+	do {
+		if ((unsigned int)old + nr > vnvme_max_pinned_pages)
+			return false;
+	} while (!atomic_try_cmpxchg(&ctrl->pinned_pages, &old, old + nr));
+	return true;
+}
+
 bool vnvme_pins_charge(struct vnvme_ctrl *ctrl, unsigned int nr)
 {
 	unsigned int evicted;
 
-	if (atomic_add_return(nr, &ctrl->pinned_pages) <= vnvme_max_pinned_pages)
+	if (vnvme_pins_try_charge(ctrl, nr))
 		return true;
-	atomic_sub(nr, &ctrl->pinned_pages);
 	evicted = vnvme_pincache_drop_unused(ctrl,
 					     max_t(unsigned int, nr,
 						   VNVME_PINCACHE_EVICT_BATCH));
 	if (!evicted)
 		return false;
 	atomic64_add(evicted, &ctrl->pins.evictions);
-	if (atomic_add_return(nr, &ctrl->pinned_pages) <= vnvme_max_pinned_pages)
-		return true;
-	atomic_sub(nr, &ctrl->pinned_pages);
-	return false;
+	return vnvme_pins_try_charge(ctrl, nr);
 }
 
 /*

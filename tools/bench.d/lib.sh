@@ -39,11 +39,13 @@ fio_job() {
 		--output-format=json "${@:7}"
 }
 
-# fio_summary JSON_FILE JIFFIES -> "iops p50_us p99_us cpu_us_per_io" from fio's JSON
+# fio_summary JSON_FILE JIFFIES [JOBNAME] -> "iops p50_us p99_us cpu_us_per_io" from
+# fio's JSON, of the job (reporting group) JOBNAME or else of the first
 fio_summary() {
-	python3 - "$1" "$2" "$(getconf CLK_TCK)" <<'PY'
+	python3 - "$1" "$2" "$(getconf CLK_TCK)" "${3-}" <<'PY'
 import json, sys
-j = json.load(open(sys.argv[1]))["jobs"][0]
+jobs = json.load(open(sys.argv[1]))["jobs"]
+j = next((j for j in jobs if j["jobname"] == sys.argv[4]), jobs[0])
 jiffies, hz = float(sys.argv[2]), float(sys.argv[3])
 d = j["write"] if j["write"]["total_ios"] else j["read"]
 pct = d["clat_ns"].get("percentile", {})
@@ -51,4 +53,12 @@ ios = max(d["total_ios"], 1)
 print(f'{d["iops"]:.0f} {pct.get("50.000000", 0) / 1e3:.1f} '
       f'{pct.get("99.000000", 0) / 1e3:.1f} {jiffies / hz * 1e6 / ios:.2f}')
 PY
+}
+
+# fio_jobnames JSON_FILE -> the names of the jobs (reporting groups) that ran without error
+fio_jobnames() {
+	python3 -c 'import json, sys
+for j in json.load(open(sys.argv[1]))["jobs"]:
+    if not j["error"]:
+        print(j["jobname"])' "$1"
 }

@@ -25,7 +25,7 @@ echo bench-mapped > "$mapped/vnvme/serial"
 echo bench-trapped > "$trapped/vnvme/serial"
 
 # Busy jiffies at the moment each marker appears: NAME.start when a job starts,
-# NAME.json when it has ended; NAME.cpu gets the difference.
+# NAME.end when it has ended; NAME.cpu gets the difference.
 python3 - "$out" <<'PY' &
 import os, sys, time
 out = sys.argv[1]
@@ -38,7 +38,7 @@ while not os.path.exists(os.path.join(out, "l2-finished")):
         base, ext = os.path.splitext(name)
         if ext == ".start" and base not in started:
             started[base] = busy()
-        elif ext == ".json" and base not in ended and base in started:
+        elif ext == ".end" and base not in ended and base in started:
             with open(os.path.join(out, base + ".cpu"), "w") as f:
                 f.write(f"{busy() - started[base]}\n")
             ended.add(base)
@@ -65,13 +65,18 @@ if ((status)); then
 	exit 1
 fi
 
-for json in "$out"/*.json; do
-	name=$(basename -- "$json" .json)	# ROUND@JOB@TARGET
-	IFS=@ read -r round job target <<< "$name"
-	read -r iops p50 p99 cpu < <(fio_summary "$json" "$(cat "$out/$name.cpu" 2>/dev/null || echo 0)")
-	bench_record nested "$job" "$target" "$round" "$iops" "$p50" "$p99" "$cpu"
+recorded=0
+for json in "$out"/round-*.json; do
+	[[ -e $json ]] || continue
+	while read -r name; do	# ROUND@JOB@TARGET
+		IFS=@ read -r round job target <<< "$name"
+		read -r iops p50 p99 cpu < <(fio_summary "$json" \
+			"$(cat "$out/$name.cpu" 2>/dev/null || echo 0)" "$name")
+		bench_record nested "$job" "$target" "$round" "$iops" "$p50" "$p99" "$cpu"
+		recorded=$((recorded + 1))
+	done < <(fio_jobnames "$json")
 done
-echo "# nested: $(find "$out" -name '*.json' | wc -l) jobs recorded;" \
+echo "# nested: $recorded jobs recorded;" \
 	"shadow doorbells in use: mapped $(cat "$mapped/vnvme/shadow_doorbells")," \
 	"trapped $(cat "$trapped/vnvme/shadow_doorbells")"
 rm -rf -- "$out"

@@ -23,11 +23,12 @@ fail() { echo "FAIL $1: $2" >> "$results"; echo "FAIL $1: $2"; }
 # check NAME COMMAND...: COMMAND (often a function below) decides; its output
 # goes to the detail log, and its last lines into the failure reason.
 check() {
-	local name=$1 status
+	local name=$1 status started=${EPOCHREALTIME/[.,]/}
 	shift
 	"$@" > "$out/check.out" 2>&1
 	status=$?
 	cat_file "$out/check.out" >> "$detail"
+	echo "# $name: $(((${EPOCHREALTIME/[.,]/} - started) / 1000)) ms" >> "$detail"
 	if ((status == 0)); then
 		pass "$name"
 	else
@@ -252,30 +253,59 @@ check "nvme get-feature volatile write cache is enabled" \
 	run_matching 'Current value:0x0*1' nvme get-feature "/dev/$ctrl" -f 6
 check "nvme fw-log answers" nvme fw-log "/dev/$ctrl"
 
-fio_common=(--ioengine=libaio --direct=1 --group_reporting --verify_fatal=1)
-check "fio 4k randwrite crc32c verify, iodepth 16, one job per queue" \
-	fio --name=vq "${fio_common[@]}" --filename="$ns1_dev" --rw=randwrite --bs=4k \
-	--iodepth=16 --numjobs="${#cpus[@]}" --size=512k --offset_increment=1m --verify=crc32c \
-	--cpus_allowed=0-$((${#cpus[@]} - 1)) --cpus_allowed_policy=split
-check "fio 256k sequential (PRP lists) md5 verify" \
-	fio --name=big "${fio_common[@]}" --filename="$ns1_dev" --rw=write --bs=256k \
-	--iodepth=4 --size=4m --offset=8m --verify=md5
-check "fio 512k (MDTS) reads and writes verify" \
-	fio --name=mdts "${fio_common[@]}" --filename="$ns1_dev" --rw=randwrite --bs=512k \
-	--iodepth=2 --size=4m --offset=16m --verify=crc32c
-check "fio polled I/O (io_uring hipri, poll queues) verifies" \
-	fio --name=polled "${fio_common[@]}" --ioengine=io_uring --hipri --filename="$ns1_dev" \
-	--rw=randwrite --bs=16k --iodepth=4 --size=1m --offset=24m --verify=crc32c
-
 # The same data path in the other doorbell mode (the L1 side says which).
 other_ns=/dev/no-namespace-$VNVME_OTHER_NSID
 check "the other instance's namespace appears" wait_ns 60 "$VNVME_OTHER_NSID" other_ns
+
+# One fio process runs every verified job, one after another (stonewall): each
+# fio start costs a minute in a nested TCG guest (64 shared libraries to map
+# and relocate).  Each job is a reporting group of its own, and its terse line
+# says whether it failed and how much it read back to verify.
+fio_common=(--ioengine=libaio --direct=1 --group_reporting --verify_fatal=1)
+write_verify_jobs() {
+	local last_cpu=$((${#cpus[@]} - 1))
+	printf '%s\n' \
+		"[vq]" "filename=$ns1_dev" "rw=randwrite" "bs=4k" "iodepth=16" \
+		"numjobs=${#cpus[@]}" "size=512k" "offset_increment=1m" "verify=crc32c" \
+		"cpus_allowed=0-$last_cpu" "cpus_allowed_policy=split" \
+		"[big]" "stonewall" "filename=$ns1_dev" "rw=write" "bs=256k" "iodepth=4" \
+		"size=4m" "offset=8m" "verify=md5" \
+		"[mdts]" "stonewall" "filename=$ns1_dev" "rw=randwrite" "bs=512k" "iodepth=2" \
+		"size=4m" "offset=16m" "verify=crc32c" \
+		"[polled]" "stonewall" "ioengine=io_uring" "hipri" "filename=$ns1_dev" \
+		"rw=randwrite" "bs=16k" "iodepth=4" "size=1m" "offset=24m" "verify=crc32c" \
+		"[other]" "stonewall" "filename=$other_ns" "rw=randwrite" "bs=4k" "iodepth=16" \
+		"numjobs=${#cpus[@]}" "size=512k" "offset_increment=1m" "verify=crc32c" \
+		"[other-seq]" "stonewall" "filename=$other_ns" "rw=write" "bs=128k" "iodepth=8" \
+		"size=4m" "offset=4m" "verify=md5"
+}
+write_verify_jobs > "$out/verify.fio"
+fio "${fio_common[@]}" --output-format=normal,terse --terse-version=3 "$out/verify.fio" \
+	> "$out/fio-verify.log" 2>&1
+cat_file "$out/fio-verify.log" >> "$detail"
+# fio_job_verified JOB: JOB's terse line (3;version;name;group;error;read KiB;...)
+# reports no error and a verify read-back.
+fio_job_verified() {
+	local -a f
+	local line
+	while IFS= read -r line; do
+		IFS=';' read -r -a f <<< "$line"
+		[[ ${f[0]} == 3 && ${f[2]-} == "$1" ]] || continue
+		((f[4] == 0 && f[5] > 0)) && return 0
+		echo "fio job $1: error ${f[4]}, ${f[5]} KiB read back"
+		return 1
+	done < "$out/fio-verify.log"
+	echo "fio job $1: no result line (fio did not run it)"
+	last_lines 5 "$out/fio-verify.log"
+	return 1
+}
+check "fio 4k randwrite crc32c verify, iodepth 16, one job per queue" fio_job_verified vq
+check "fio 256k sequential (PRP lists) md5 verify" fio_job_verified big
+check "fio 512k (MDTS) reads and writes verify" fio_job_verified mdts
+check "fio polled I/O (io_uring hipri, poll queues) verifies" fio_job_verified polled
 check "fio 4k randwrite crc32c verify on the instance in the other doorbell mode" \
-	fio --name=other "${fio_common[@]}" --filename="$other_ns" --rw=randwrite --bs=4k \
-	--iodepth=16 --numjobs="${#cpus[@]}" --size=512k --offset_increment=1m --verify=crc32c
-check "fio 128k sequential md5 verify in the other doorbell mode" \
-	fio --name=other-seq "${fio_common[@]}" --filename="$other_ns" --rw=write --bs=128k \
-	--iodepth=8 --size=4m --offset=4m --verify=md5
+	fio_job_verified other
+check "fio 128k sequential md5 verify in the other doorbell mode" fio_job_verified other-seq
 
 check "mkfs.ext4 on namespace 2" mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=1,lazy_journal_init=1 "$ns2_dev"
 mkdir -p /mnt/ns2

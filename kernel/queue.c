@@ -438,7 +438,14 @@ static void vnvme_doorbell_kick(struct vnvme_ctrl *ctrl, unsigned int idx)
 	rcu_read_lock();
 	if (idx & 1) {
 		cq = rcu_dereference(ctrl->cqs[qid]);
-		if (cq)
+		/*
+		 * A new CQ head matters only to completions that found the ring
+		 * full; anything else is posted by whoever completes it.  The
+		 * head is stored before the flag is read; vnvme_cq_drain() sets
+		 * the flag before it reads the head again.
+		 */
+		smp_mb();
+		if (cq && READ_ONCE(cq->wants_room))
 			queue_work(ctrl->wq, &cq->work);
 	} else {
 		sq = rcu_dereference(ctrl->sqs[qid]);
@@ -821,8 +828,9 @@ static void vnvme_cq_drain(struct vnvme_cq *cq)
 	LIST_HEAD(retire);
 	unsigned int posted = 0;
 	bool discard = READ_ONCE(cq->discard);
-	bool stopped = discard;
+	bool stopped = discard, again = false;
 	u16 head = cq->size;
+	int err = 0;
 
 	lockdep_assert_held(&cq->drain_lock);
 	/* Frozen for migration: what is left is posted once RUNNING again. */
@@ -845,7 +853,8 @@ static void vnvme_cq_drain(struct vnvme_cq *cq)
 	 */
 	list_for_each_entry_safe(req, tmp, &cq->overflow, overflow_node) {
 		if (!stopped) {
-			stopped = vnvme_cq_post(cq, req, &head) != 0;
+			err = vnvme_cq_post(cq, req, &head);
+			stopped = err != 0;
 			if (!stopped) {
 				posted++;
 				list_move_tail(&req->overflow_node, &retire);
@@ -856,7 +865,20 @@ static void vnvme_cq_drain(struct vnvme_cq *cq)
 			continue;
 		list_move_tail(&req->overflow_node, &retire);
 	}
+	/*
+	 * Out of room, the host's next CQ head doorbell must bring the worker
+	 * back (vnvme_doorbell_kick()).  The flag is set before the head is
+	 * read once more, and the doorbell stores the head before it reads
+	 * the flag: one side sees the other.
+	 */
+	WRITE_ONCE(cq->wants_room, err == -ENOSPC);
+	if (err == -ENOSPC) {
+		smp_mb();	/* the flag before the head; see vnvme_doorbell_kick() */
+		again = vnvme_cq_head(cq) != head;
+	}
 	mutex_unlock(&cq->ring.lock);
+	if (again)
+		queue_work(cq->ctrl->wq, &cq->work);
 
 	list_for_each_entry_safe(req, tmp, &retire, overflow_node)
 		vnvme_req_retire(req);

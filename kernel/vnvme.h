@@ -364,6 +364,8 @@ struct vnvme_cq {
 	u16			tail;
 	u8			phase;
 	struct list_head	overflow;	/* completions waiting for room */
+	/* overflow is stuck on a full ring: a CQ head doorbell kicks work */
+	bool			wants_room;
 	struct llist_head	done;		/* from any context, incl. end_io */
 	struct work_struct	work;
 	struct mutex		drain_lock;	/* one drain of done at a time */

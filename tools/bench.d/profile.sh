@@ -4,7 +4,7 @@
 # Run it in a first-level VM (tools/profile does: it installs perf and bpftrace first):
 #   tools/vm/run --kernel 6.1 --smp 2 -- tools/bench.d/profile.sh [--perf] JOB CONFIG...
 # e.g. JOB 4k-randread-qd1, CONFIG vnvme-mapped-polled, vnvme-trapped-irq or io_uring;
-# VNVME_PROFILE_SECONDS (default 5) is how long each job is observed.
+# VNVME_PROFILE_SECONDS (default 5) is how long each job runs.
 #
 # The default is a stage profile with bpftrace: for each function of the data path
 # (vnvme's, vfio's, the block layer's and null_blk's entry), its calls and its inclusive
@@ -43,7 +43,7 @@ stage_functions=(
 
 # stages_program FUNCTION... -> a bpftrace program: inclusive time and calls per function
 # (a per-thread start stamp per function; recursion would count the outer call only),
-# on-CPU time per thread name, for $seconds.
+# on-CPU time per thread name, while the job runs.
 stages_program() {
 	local f
 	for f in "$@"; do
@@ -57,7 +57,6 @@ tracepoint:sched:sched_switch {
 	delete(@on[args->prev_pid]);
 	if (args->next_pid) { @on[args->next_pid] = nsecs; }
 }
-interval:s:$seconds { exit(); }
 END {
 BT
 	for f in "$@"; do
@@ -93,8 +92,16 @@ probed=()
 if [[ $mode == stages ]]; then
 	# bpftrace reads tracepoint formats from tracefs; the VM's init mounts only what it needs.
 	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+	# Its clang parse of tracepoint arguments needs the kernel's headers, which Debian
+	# splits into the flavour's build tree and a common source tree.
+	headers=/usr/src/linux-headers-$(uname -r)
+	if [[ -d $headers ]]; then
+		export BPFTRACE_KERNEL_BUILD=$headers
+		export BPFTRACE_KERNEL_SOURCE=${headers%-*}-common
+		[[ -d $BPFTRACE_KERNEL_SOURCE ]] || BPFTRACE_KERNEL_SOURCE=$headers
+	fi
 	for f in "${stage_functions[@]}"; do
-		if grep -qE "^[0-9a-f]+ [tT] $f( |$)" /proc/kallsyms; then
+		if grep -qE "^[0-9a-f]+ [tT] $f([[:space:]]|$)" /proc/kallsyms; then
 			probed+=("$f")
 		else
 			echo "# no probe point for $f (inlined or absent on $(uname -r))"
@@ -111,24 +118,27 @@ for config in "$@"; do
 	*) echo "CONFIG: vnvme-trapped-irq, vnvme-mapped-polled or io_uring" >&2; exit 2 ;;
 	esac
 	data=$(mktemp)
-	# The job runs in the background and is observed for the middle of it (bpftrace takes
-	# seconds to attach under TCG: the job outlasts the window).
 	if [[ $config == io_uring ]]; then
-		fio_job "$rw" "$bs" "$qd" "$queues" "$((seconds + 12))" /dev/nullb0 > "$data.out" &
+		printf 'source tools/bench.d/lib.sh\nfio_job %s %s %s %s %s /dev/nullb0\n' \
+			"$rw" "$bs" "$qd" "$queues" "$seconds" > "$data.job"
 	else
-		"${client[@]}" "$uuid" bench 1 --rw "$rw" --bs "$bs" --qd "$qd" --queues "$queues" \
-			--seconds "$((seconds + 12))" > "$data.out" &
+		printf '%q ' "${client[@]}" "$uuid" bench 1 --rw "$rw" --bs "$bs" --qd "$qd" \
+			--queues "$queues" --seconds "$seconds" > "$data.job"
 	fi
-	job_pid=$!
 	if [[ $mode == perf ]]; then
+		bash "$data.job" > "$data.out" &
+		job_pid=$!
 		sleep 1
-		perf record -q -e cpu-clock -a -g -o "$data" -- sleep "$seconds"
+		perf record -q -e cpu-clock -a -g -o "$data" -- sleep "$((seconds > 3 ? seconds - 2 : 1))"
+		wait "$job_pid"
 	else
+		# bpftrace attaches every probe, then runs the job (-c) and detaches after it:
+		# no probe is patched into code that I/O is running through (under TCG that
+		# crashed null_blk's queue_rq once).
 		stages_program "${probed[@]}" > "$data.bt"
-		# bpftrace attaches its probes before the window starts (a second or two here).
-		bpftrace "$data.bt" > "$data" 2>&1 || { cat "$data"; exit 1; }
+		bpftrace -o "$data" -c "/bin/bash $data.job" "$data.bt" > "$data.out" ||
+			{ cat "$data" "$data.out"; exit 1; }
 	fi
-	wait "$job_pid"
 	echo "# the job: $(head -c 300 "$data.out")"
 	echo "# $job $config on $(uname -r), $(nproc) vCPUs ($mode)"
 	if [[ $mode == perf ]]; then
@@ -139,5 +149,5 @@ for config in "$@"; do
 		stages_report "$data"
 	fi
 	echo "# poller: $(tr '\n' ' ' < "$dev/vnvme/doorbell_poller")"
-	rm -f -- "$data" "$data.out" "$data.bt"
+	rm -f -- "$data" "$data.out" "$data.bt" "$data.job"
 done

@@ -252,29 +252,24 @@ uncharge:
 	return NULL;
 }
 
-/* Takes a user of the page at pfn, pinning it on a miss; NULL: bounce. */
-static struct vnvme_pin *vnvme_pincache_take(struct vnvme_ctrl *ctrl,
-					     unsigned long pfn)
+/*
+ * Takes a user of the cached page at pfn, under pins->lock: its entry, NULL
+ * on a miss (the caller pins it), or ERR_PTR(-EBUSY) if the entry is being
+ * pinned or unpinned by someone else, or revoked (the caller bounces).
+ */
+static struct vnvme_pin *vnvme_pincache_hold_locked(struct vnvme_pins *pins,
+						    unsigned long pfn)
 {
-	struct vnvme_pins *pins = &ctrl->pins;
-	struct vnvme_pin *pin;
-	bool usable;
+	struct vnvme_pin *pin = xa_load(&pins->data, pfn);
 
-	spin_lock(&pins->lock);
-	pin = xa_load(&pins->data, pfn);
-	usable = pin && pin->state == VNVME_PIN_PINNED && !pin->revoked;
-	if (usable && !pin->users++)
-		list_del_init(&pin->node);
-	spin_unlock(&pins->lock);
-	if (usable) {
-		atomic64_inc(&pins->hits);
-		return pin;
-	}
-	/* Being pinned or unpinned by someone else, or revoked. */
-	if (pin)
+	lockdep_assert_held(&pins->lock);
+	if (!pin)
 		return NULL;
-	atomic64_inc(&pins->misses);
-	return vnvme_pincache_pin(ctrl, pfn);
+	if (pin->state != VNVME_PIN_PINNED || pin->revoked)
+		return ERR_PTR(-EBUSY);
+	if (!pin->users++)
+		list_del_init(&pin->node);
+	return pin;
 }
 
 /*
@@ -325,7 +320,10 @@ static unsigned int vnvme_seg_pages(const struct vnvme_dma_seg *seg)
 bool vnvme_pincache_get(struct vnvme_req *req)
 {
 	struct vnvme_ctrl *ctrl = req->sq->ctrl;
+	struct vnvme_pins *pins = &ctrl->pins;
 	unsigned int nr = 0, i = 0, s;
+	struct vnvme_pin *pin;
+	long hits = 0;
 
 	for (s = 0; s < req->nr_segs; s++) {
 		nr += vnvme_seg_pages(&req->segs[s]);
@@ -339,21 +337,40 @@ bool vnvme_pincache_get(struct vnvme_req *req)
 		return false;
 	req->pages = (struct page **)(req->pins + nr);
 	req->nr_pages = nr;
+	/*
+	 * One lock round for the whole command: hits are the common case, and
+	 * a 128 KiB transfer has 32 pages.  A miss pins outside the lock
+	 * (vfio_pin_pages() sleeps).
+	 */
+	spin_lock(&pins->lock);
 	for (s = 0; s < req->nr_segs; s++) {
 		const struct vnvme_dma_seg *seg = &req->segs[s];
 		unsigned long pfn = seg->addr >> PAGE_SHIFT;
 		unsigned int n = vnvme_seg_pages(seg);
 
 		for (; n; n--, pfn++, i++) {
-			req->pins[i] = vnvme_pincache_take(ctrl, pfn);
-			if (!req->pins[i])
+			pin = vnvme_pincache_hold_locked(pins, pfn);
+			if (pin) {
+				hits += !IS_ERR(pin);
+			} else {
+				spin_unlock(&pins->lock);
+				atomic64_inc(&pins->misses);
+				pin = vnvme_pincache_pin(ctrl, pfn) ?: ERR_PTR(-ENOMEM);
+				spin_lock(&pins->lock);
+			}
+			if (IS_ERR(pin))
 				goto fail;
-			req->pages[i] = req->pins[i]->page;
+			req->pins[i] = pin;
+			req->pages[i] = pin->page;
 		}
 	}
+	spin_unlock(&pins->lock);
+	atomic64_add(hits, &pins->hits);
 	return true;
 
 fail:
+	spin_unlock(&pins->lock);
+	atomic64_add(hits, &pins->hits);
 	vnvme_pincache_free(req);
 	return false;
 }

@@ -3,7 +3,8 @@
 # Where one benchmark job spends the first-level VM's time, in each configuration given.
 # Run it in a first-level VM (tools/profile does: it installs perf and bpftrace first):
 #   tools/vm/run --kernel 6.1 --smp 2 -- tools/bench.d/profile.sh [--perf] JOB CONFIG...
-# e.g. JOB 4k-randread-qd1, CONFIG vnvme-mapped-polled, vnvme-trapped-irq or io_uring;
+# e.g. JOB 4k-randread-qd1, CONFIG vnvme-mapped-polled, vnvme-trapped-irq, io_uring, or
+# vnvme-trapped-irq-shadow (the client with shadow doorbells, as Linux drives the device);
 # VNVME_PROFILE_SECONDS (default 5) is how long each job runs.
 #
 # The default is a stage profile with bpftrace: for each function of the data path
@@ -113,9 +114,16 @@ for config in "$@"; do
 	client=(tools/vfio/vnvme-vfio --json)
 	case $config in
 	vnvme-trapped-irq) echo trapped > "$dev/vnvme/doorbell_mode"; client+=(--irq) ;;
+	vnvme-trapped-irq-shadow)
+		echo trapped > "$dev/vnvme/doorbell_mode"
+		client+=(--irq --shadow-doorbells)
+		;;
 	vnvme-mapped-polled) echo mapped > "$dev/vnvme/doorbell_mode"; client+=(--doorbells mapped) ;;
 	io_uring) ;;
-	*) echo "CONFIG: vnvme-trapped-irq, vnvme-mapped-polled or io_uring" >&2; exit 2 ;;
+	*)
+		echo "CONFIG: vnvme-trapped-irq[-shadow], vnvme-mapped-polled or io_uring" >&2
+		exit 2
+		;;
 	esac
 	data=$(mktemp)
 	if [[ $config == io_uring ]]; then

@@ -71,6 +71,9 @@ static const char usage_text[] =
 "                     mapped: mmap BAR0's doorbell page and write doorbells into it\n"
 "                     (the instance's sysfs vnvme/doorbell_mode must be mapped);\n"
 "                     '--doorbells mapped --poll' is the SPDK-style driver\n"
+"  --shadow-doorbells I/O queue doorbells go to a shadow page (Doorbell Buffer\n"
+"                     Config), and to the device only when its EventIdx asks,\n"
+"                     as Linux's nvme driver does\n"
 "  --timeout MS       per-command timeout (default 10000)\n"
 "  --arena-mib N      DMA arena size in MiB (default 64)\n"
 "  --iova-base ADDR   IOVA of the DMA arena (default 0x100000000)\n"
@@ -86,14 +89,14 @@ enum opt_id {
 	OPT_RW, OPT_BS, OPT_QD, OPT_QUEUES, OPT_SECONDS, OPT_IOS, OPT_SLBA,
 	OPT_LBA_COUNT, OPT_SEED, OPT_VERIFY,
 	OPT_OPS, OPT_CHECK_EVERY, OPT_NS_TOGGLE, OPT_CHAOS, OPT_VERBOSE, OPT_SIZE,
-	OPT_POLL, OPT_DOORBELLS,
+	OPT_POLL, OPT_DOORBELLS, OPT_SHADOW,
 	OPT_COUNT
 };
 
 #define OPT_BIT(id)	(1u << (id))
 #define GLOBAL_OPTS	(OPT_BIT(OPT_IOMMUFD) | OPT_BIT(OPT_TIMEOUT) | OPT_BIT(OPT_IRQ) | \
 			 OPT_BIT(OPT_ARENA) | OPT_BIT(OPT_IOVA_BASE) | \
-			 OPT_BIT(OPT_POLL) | OPT_BIT(OPT_DOORBELLS))
+			 OPT_BIT(OPT_POLL) | OPT_BIT(OPT_DOORBELLS) | OPT_BIT(OPT_SHADOW))
 #define WORKLOAD_OPTS	(OPT_BIT(OPT_BS) | OPT_BIT(OPT_QD) | OPT_BIT(OPT_QUEUES) | \
 			 OPT_BIT(OPT_SLBA) | OPT_BIT(OPT_LBA_COUNT) | OPT_BIT(OPT_SEED) | \
 			 OPT_BIT(OPT_JSON))
@@ -104,6 +107,7 @@ static const struct option long_options[] = {
 	{ "irq",	no_argument,		NULL, OPT_IRQ },
 	{ "poll",	no_argument,		NULL, OPT_POLL },
 	{ "doorbells",	required_argument,	NULL, OPT_DOORBELLS },
+	{ "shadow-doorbells", no_argument,	NULL, OPT_SHADOW },
 	{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 	{ "arena-mib",	required_argument,	NULL, OPT_ARENA },
 	{ "iova-base",	required_argument,	NULL, OPT_IOVA_BASE },
@@ -141,6 +145,7 @@ struct cli {
 	bool json;
 	bool irq;
 	bool mapped_doorbells;
+	bool shadow_doorbells;
 	bool admin;
 	bool verify;
 	struct vnvme_open_opts open_opts;
@@ -285,6 +290,9 @@ static int parse_args(int argc, char **argv, struct cli *cli)
 			else if (strcmp(optarg, "trapped"))
 				return usage_error("--doorbells: trapped or mapped, not '%s'",
 						   optarg);
+			break;
+		case OPT_SHADOW:
+			cli->shadow_doorbells = true;
 			break;
 		case OPT_ADMIN:
 			cli->admin = true;
@@ -536,6 +544,17 @@ static int session_create_queues(struct session *s, const struct cli *cli,
 		if (ret)
 			return report(ret, "create I/O queue");
 		s->nr_io_queues++;
+	}
+	if (cli->shadow_doorbells) {
+		struct vnvme_dma_buf shadow, eventidx;
+
+		ret = vnvme_dma_alloc(s->dev, 4096, &shadow);
+		if (!ret)
+			ret = vnvme_dma_alloc(s->dev, 4096, &eventidx);
+		if (!ret)
+			ret = vnvme_shadow_doorbells_config(&s->ctrl, &shadow, &eventidx);
+		if (ret)
+			return report(ret, "--shadow-doorbells: Doorbell Buffer Config");
 	}
 	return EXIT_OK;
 }
@@ -954,22 +973,24 @@ static void print_result(const struct cli *cli, const char *what,
 {
 	if (cli->json) {
 		printf("{\"test\":\"%s\",\"rw\":\"%s\",\"bs\":%u,\"qd\":%u,\"queues\":%" PRIu64 ","
-		       "\"irq\":%s,\"doorbells\":\"%s\",\"status\":%d,\"seconds\":%.6f,\"ios\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
+		       "\"irq\":%s,\"doorbells\":\"%s\",\"shadow_doorbells\":%s,\"status\":%d,\"seconds\":%.6f,\"ios\":%" PRIu64 ",\"bytes\":%" PRIu64 ","
 		       "\"iops\":%.1f,\"mbps\":%.3f,"
 		       "\"lat_us\":{\"avg\":%.3f,\"min\":%.3f,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
 		       "\"cpu\":{\"user_s\":%.6f,\"sys_s\":%.6f,\"us_per_io\":%.3f,"
 		       "\"host_s\":%.3f,\"host_us_per_io\":%.3f}}\n",
 		       what, vnvme_rw_name(opts->rw), opts->bs, opts->qd, cli->queues,
 		       cli->irq ? "true" : "false",
-		       cli->mapped_doorbells ? "mapped" : "trapped", ret, r->seconds, r->ios, r->bytes,
+		       cli->mapped_doorbells ? "mapped" : "trapped",
+		       cli->shadow_doorbells ? "true" : "false", ret, r->seconds, r->ios, r->bytes,
 		       r->iops, r->mbps, r->lat_avg_us, r->lat_min_us, r->lat_p50_us,
 		       r->lat_p99_us, r->lat_max_us, r->cpu_user_s, r->cpu_sys_s,
 		       r->cpu_us_per_io, r->host_cpu_s, r->host_cpu_us_per_io);
 		return;
 	}
-	printf("%s: %s bs=%u qd=%u queues=%" PRIu64 " %s, %s doorbells\n", what,
+	printf("%s: %s bs=%u qd=%u queues=%" PRIu64 " %s, %s%s doorbells\n", what,
 	       vnvme_rw_name(opts->rw), opts->bs, opts->qd, cli->queues,
-	       cli->irq ? "irq" : "polled", cli->mapped_doorbells ? "mapped" : "trapped");
+	       cli->irq ? "irq" : "polled", cli->mapped_doorbells ? "mapped" : "trapped",
+	       cli->shadow_doorbells ? " shadow" : "");
 	printf("  ios %" PRIu64 " in %.3f s: %.1f IOPS, %.2f MB/s\n", r->ios, r->seconds,
 	       r->iops, r->mbps);
 	printf("  latency us: avg %.1f min %.1f p50 %.1f p99 %.1f max %.1f\n", r->lat_avg_us,

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Nested benchmark, L2 guest (nested.sh boots it): the jobs of tools/bench.d/jobs on each
 # disk in rounds, the order of the disks rotated every round. One fio process runs a
-# whole round, its jobs one after another (stonewall): starting fio costs about a minute
-# in a nested TCG guest (it maps and relocates 64 shared libraries), so a process per job
-# would cost more than the jobs. Each job writes ROUND@JOB@TARGET.start before its I/O
+# whole round, its jobs one after another (stonewall): starting fio costs seconds, and up
+# to a minute on a busy host, in a nested TCG guest (it maps and relocates 64 shared
+# libraries), so a process per job could cost more than the jobs. Each job writes ROUND@JOB@TARGET.start before its I/O
 # and ROUND@JOB@TARGET.end after it into $VNVME_OUT, where the first-level VM times them;
 # round-N.json is fio's output for round N.
 set -euo pipefail

@@ -257,9 +257,9 @@ check "nvme fw-log answers" nvme fw-log "/dev/$ctrl"
 other_ns=/dev/no-namespace-$VNVME_OTHER_NSID
 check "the other instance's namespace appears" wait_ns 60 "$VNVME_OTHER_NSID" other_ns
 
-# One fio process runs every verified job, one after another (stonewall): each
-# fio start costs a minute in a nested TCG guest (64 shared libraries to map
-# and relocate).  Each job is a reporting group of its own, and its terse line
+# One fio process runs every verified job, one after another (stonewall): a
+# fio start costs seconds, and up to a minute on a busy host, in a nested TCG
+# guest (64 shared libraries to map and relocate).  Each job is a reporting group of its own, and its terse line
 # says whether it failed and how much it read back to verify.
 fio_common=(--ioengine=libaio --direct=1 --group_reporting --verify_fatal=1)
 write_verify_jobs() {
